@@ -1,0 +1,111 @@
+/*
+ * Copyright (c) 2026 The ovs-dsa authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef DSA_CHANNEL_H
+#define DSA_CHANNEL_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dsa-config.h"
+#include "openvswitch/hmap.h"
+
+struct ds;
+
+/* At most this many DMA channels are managed (DPDK's default dmadev limit,
+ * RTE_DMADEV_DEFAULT_MAX). */
+#define DSA_MAX_CHANNELS 64
+
+/* 'owner' value of a channel that no PMD thread uses. */
+#define DSA_NO_OWNER (-1)
+
+/* State of one DMA channel. */
+enum dsa_channel_state {
+    DSA_CH_STOPPED,     /* Probed by DPDK, not configured by us. */
+    DSA_CH_RUNNING,     /* Configured and started: usable. */
+    DSA_CH_FAILED,      /* Configuration or start failed: see 'error'. */
+};
+
+/* One DMA channel: one virtual channel (vchan 0) of one DPDK dmadev.
+ *
+ * Channels live in a fixed array of their pool and are never freed while
+ * the pool exists, so a PMD thread may keep a pointer to one; 'epoch' tells
+ * it whether the slot still holds the channel it claimed. */
+struct dsa_channel {
+    int16_t dev_id;             /* DPDK dmadev id; -1 if fabricated. */
+    uint16_t vchan;             /* Virtual channel within the dmadev. */
+    char name[64];              /* dmadev name. */
+    const char *driver;         /* Driver, derived from the name. */
+    char pci_addr[DSA_PCI_ADDR_LEN]; /* PCI function, or "" if none. */
+    bool hw;                    /* Hardware engine (not software). */
+    int numa_id;                /* NUMA node; -1 if unknown. */
+    unsigned int ring_size;     /* Descriptors, while running. */
+    enum dsa_channel_state state;
+    char error[128];            /* Why it failed, if DSA_CH_FAILED. */
+    uint64_t epoch;             /* Pool epoch this slot was filled in. */
+
+    /* Protected by the pool's mutex. */
+    int owner;                  /* Core id of the PMD using it, or
+                                 * DSA_NO_OWNER. */
+    bool owner_parked;          /* Owner sleeps until its next reload and
+                                 * does not touch the channel until then. */
+};
+
+/* A PMD thread known to the pool. */
+struct dsa_pmd {
+    struct hmap_node node;      /* In dsa_pool's 'pmds', by core id. */
+    unsigned int core_id;
+    int numa_id;
+    struct dsa_channel *chan;   /* Claimed channel or NULL. */
+    bool parked;                /* Has no rx queue: sleeps until reload. */
+    bool cross_numa;            /* 'chan' is on another NUMA node. */
+};
+
+/* The set of DMA channels and of the PMD threads that use them.
+ *
+ * Every member is protected by 'mutex' of the caller (see dsa.c), except
+ * the channel fields documented as fixed. */
+struct dsa_pool {
+    struct dsa_channel chans[DSA_MAX_CHANNELS];
+    size_t n_chans;
+    uint64_t epoch;             /* Bumped when 'chans' is refilled. */
+    struct hmap pmds;           /* Contains "struct dsa_pmd"s. */
+};
+
+void dsa_pool_init(struct dsa_pool *);
+void dsa_pool_destroy(struct dsa_pool *);
+
+/* Channel discovery and configuration (main thread, no owner). */
+void dsa_pool_add(struct dsa_pool *, int16_t dev_id, const char *name,
+                  int numa_id);
+void dsa_pool_discover(struct dsa_pool *, const struct dsa_config *,
+                       struct svec *problems);
+void dsa_pool_start(struct dsa_pool *, unsigned int ring_size);
+void dsa_pool_stop(struct dsa_pool *);
+bool dsa_pool_busy(const struct dsa_pool *);
+void dsa_pool_release_parked(struct dsa_pool *);
+
+/* PMD threads. */
+struct dsa_pmd *dsa_pool_pmd_find(const struct dsa_pool *, unsigned core);
+struct dsa_channel *dsa_pool_claim(struct dsa_pool *, unsigned core_id,
+                                   int numa_id, bool parked);
+void dsa_pool_release(struct dsa_pool *, unsigned core_id, bool forget);
+int dsa_pool_pick(const struct dsa_pool *, int numa_id);
+
+void dsa_channel_classify(struct dsa_channel *);
+void dsa_pool_format(const struct dsa_pool *, struct ds *);
+
+#endif /* dsa-channel.h */

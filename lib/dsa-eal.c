@@ -1,0 +1,197 @@
+/*
+ * Copyright (c) 2026 The ovs-dsa authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "dsa-eal.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dsa-config.h"
+#include "svec.h"
+#include "util.h"
+
+/* PCI device ids of the DSA generations DPDK 22.11's idxd driver probes. */
+static const unsigned int dsa_pci_device_ids[] = {
+    0x0b25,                     /* Sapphire Rapids DSA. */
+};
+
+/* Returns true if vendor:device is a DSA function. */
+bool
+dsa_pci_id_is_dsa(unsigned int vendor, unsigned int device)
+{
+    if (vendor != 0x8086) {
+        return false;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(dsa_pci_device_ids); i++) {
+        if (device == dsa_pci_device_ids[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Reads a hexadecimal sysfs attribute such as "0x8086". */
+static bool
+dsa_read_hex(const char *dir, const char *attr, unsigned int *value)
+{
+    char *path = xasprintf("%s/%s", dir, attr);
+    FILE *f = fopen(path, "r");
+    bool ok = f && fscanf(f, "%x", value) == 1;
+
+    if (f) {
+        fclose(f);
+    }
+    free(path);
+    return ok;
+}
+
+/* Adds to 'bdfs', sorted, the PCI address of every DSA function under
+ * 'sysfs_root' that is bound to vfio-pci. */
+void
+dsa_find_vfio_devices(const char *sysfs_root, struct svec *bdfs)
+{
+    char *dir_name = xasprintf("%s/bus/pci/devices", sysfs_root);
+    DIR *dir = opendir(dir_name);
+    struct dirent *de;
+
+    while (dir && (de = readdir(dir)) != NULL) {
+        char *dev = xasprintf("%s/%s", dir_name, de->d_name);
+        char *link = xasprintf("%s/driver", dev);
+        unsigned int vendor, device;
+        char target[256];
+        ssize_t len;
+
+        if (de->d_name[0] != '.'
+            && dsa_read_hex(dev, "vendor", &vendor)
+            && dsa_read_hex(dev, "device", &device)
+            && dsa_pci_id_is_dsa(vendor, device)
+            && (len = readlink(link, target, sizeof target - 1)) > 0) {
+            target[len] = '\0';
+            const char *base = strrchr(target, '/');
+            if (!strcmp(base ? base + 1 : target, "vfio-pci")) {
+                svec_add(bdfs, de->d_name);
+            }
+        }
+        free(link);
+        free(dev);
+    }
+    if (dir) {
+        closedir(dir);
+    }
+    free(dir_name);
+    svec_sort(bdfs);
+}
+
+/* Returns true if 'args' already holds EAL option 'opt' (or 'alt'). */
+static bool
+dsa_args_have(const struct svec *args, const char *opt, const char *alt)
+{
+    for (size_t i = 0; i < args->n; i++) {
+        if (!strcmp(args->names[i], opt) || (alt && !strcmp(args->names[i],
+                                                             alt))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns true if some argument of 'args' starts with PCI address 'bdf'. */
+static bool
+dsa_args_name(const struct svec *args, const char *bdf)
+{
+    for (size_t i = 0; i < args->n; i++) {
+        if (!strncmp(args->names[i], bdf, strlen(bdf))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Makes DPDK's idxd driver set up cfg->wqs_per_device work queues on each
+ * DSA function under vfio-pci, through its "max_queues" device argument.
+ *
+ * The functions are those of cfg->devices given as PCI addresses or, if it
+ * lists none, every DSA function bound to vfio-pci under 'sysfs_root'.
+ * 'args' holds the EAL arguments OvS built so far:
+ *   - with "--no-pci" nothing is added (a problem says so);
+ *   - with an allow-list ("-a"/"--allow"), "-a BDF,max_queues=N" is added
+ *     for each function not already listed;
+ *   - otherwise each function is blocked ("-b BDF") so that EAL does not
+ *     probe it without the argument, and "BDF,max_queues=N" is added to
+ *     'hotplug' for rte_dev_probe() after EAL init: an allow-list would stop
+ *     EAL from probing the host's other devices.
+ * A function the operator already names in 'args' is left alone. */
+void
+dsa_eal_args(const struct dsa_config *cfg, const char *sysfs_root,
+             struct svec *args, struct svec *hotplug, struct svec *problems)
+{
+    struct svec bdfs = SVEC_EMPTY_INITIALIZER;
+    bool allow_list;
+
+    if (!cfg->enable || !cfg->wqs_per_device) {
+        return;
+    }
+
+    for (size_t i = 0; i < cfg->devices.n; i++) {
+        char pci[DSA_PCI_ADDR_LEN];
+
+        if (dsa_pci_addr_parse(cfg->devices.names[i], pci)) {
+            svec_add(&bdfs, pci);
+        }
+    }
+    if (!cfg->devices.n) {
+        dsa_find_vfio_devices(sysfs_root, &bdfs);
+    }
+    if (!bdfs.n) {
+        svec_destroy(&bdfs);
+        return;
+    }
+
+    if (dsa_args_have(args, "--no-pci", NULL)) {
+        svec_add_nocopy(problems, xasprintf(
+                            "dsa-wqs-per-device: ignored, DPDK runs with "
+                            "--no-pci"));
+        svec_destroy(&bdfs);
+        return;
+    }
+
+    allow_list = dsa_args_have(args, "-a", "--allow")
+                 || dsa_args_have(args, "-w", "--pci-whitelist");
+    for (size_t i = 0; i < bdfs.n; i++) {
+        const char *bdf = bdfs.names[i];
+
+        if (dsa_args_name(args, bdf)) {
+            svec_add_nocopy(problems, xasprintf(
+                                "dsa-wqs-per-device: %s already named in "
+                                "dpdk-extra, left as it is", bdf));
+        } else if (allow_list) {
+            svec_add(args, "-a");
+            svec_add_nocopy(args, xasprintf("%s,max_queues=%u", bdf,
+                                            cfg->wqs_per_device));
+        } else {
+            svec_add(args, "-b");
+            svec_add(args, bdf);
+            svec_add_nocopy(hotplug, xasprintf("%s,max_queues=%u", bdf,
+                                               cfg->wqs_per_device));
+        }
+    }
+    svec_destroy(&bdfs);
+}

@@ -1,0 +1,436 @@
+/*
+ * Copyright (c) 2026 The ovs-dsa authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "dsa.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_dev.h>
+
+#include "coverage.h"
+#include "dpdk-ext.h"
+#include "dsa-channel.h"
+#include "dsa-config.h"
+#include "dsa-eal.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
+#include "ovs-thread.h"
+#include "smap.h"
+#include "svec.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(dsa);
+
+COVERAGE_DEFINE(dsa_reconfigure);
+COVERAGE_DEFINE(dsa_pmd_no_channel);
+
+/* Lifecycle.
+ *
+ * The main thread parses other_config (dsa_run(), every bridge_run()) and
+ * drives the pool of channels; PMD threads claim and release channels
+ * themselves (dsa_pmd_*()), so that a channel changes hands only while its
+ * previous user is not in the middle of using it.  To take channels back
+ * (dsa-enable turned off, another ring size or device list) the main thread
+ * sets 'dsa_stopping' and bumps 'dsa_gen'; each PMD thread notices on its
+ * next iteration and releases; once none holds one, the main thread stops
+ * the channels and, if still enabled, starts the new set.  Nothing waits:
+ * dsa_run() just makes progress each time it is called. */
+
+static struct ovs_mutex dsa_mutex = OVS_MUTEX_INITIALIZER;
+
+/* The channels and the PMD threads that use them. */
+static struct dsa_pool dsa_pool OVS_GUARDED_BY(dsa_mutex);
+
+/* The configuration in force. */
+static struct dsa_config dsa_cfg OVS_GUARDED_BY(dsa_mutex);
+
+/* Problems found outside dsa_cfg's parsing (EAL arguments, hot-plug,
+ * devices not found), shown by dsa/show. */
+static struct svec dsa_problems OVS_GUARDED_BY(dsa_mutex);
+
+/* Changes that take effect only when ovs-vswitchd restarts. */
+static struct svec dsa_restart_pending OVS_GUARDED_BY(dsa_mutex);
+
+/* True once DPDK's EAL is initialized. */
+static bool dsa_dpdk_ready OVS_GUARDED_BY(dsa_mutex);
+
+/* True while the pool's channels are running. */
+static bool dsa_active OVS_GUARDED_BY(dsa_mutex);
+
+/* True while PMD threads are asked to give their channels back. */
+static bool dsa_stopping OVS_GUARDED_BY(dsa_mutex);
+
+/* dsa-wqs-per-device as EAL saw it. */
+static unsigned int dsa_eal_wqs OVS_GUARDED_BY(dsa_mutex);
+
+/* Device arguments to rte_dev_probe() once EAL is up. */
+static struct svec dsa_hotplug OVS_GUARDED_BY(dsa_mutex);
+
+/* Bumped whenever PMD threads should revisit their claim. */
+static atomic_uint64_t dsa_gen = ATOMIC_VAR_INIT(1);
+
+/* Fingerprint of the dsa-* keys last parsed (main thread only). */
+static char *dsa_fingerprint;
+
+/* State of one PMD thread, in the thread itself. */
+struct dsa_pmd_ctx {
+    bool loaded;                /* Between pmd_load and exiting unload. */
+    unsigned int core_id;
+    int numa_id;
+    bool parked;                /* No rx queue: sleeps until reload. */
+    struct dsa_channel *chan;   /* The channel it may use, or NULL. */
+    uint64_t gen;               /* 'dsa_gen' at its last sync. */
+};
+
+DEFINE_STATIC_PER_THREAD_DATA(struct dsa_pmd_ctx, dsa_pmd_ctx,
+                              { .chan = NULL });
+
+static void
+dsa_init_state(void)
+    OVS_REQUIRES(dsa_mutex)
+{
+    static bool done;
+
+    if (!done) {
+        done = true;
+        dsa_pool_init(&dsa_pool);
+        dsa_config_init(&dsa_cfg);
+        svec_init(&dsa_problems);
+        svec_init(&dsa_restart_pending);
+        svec_init(&dsa_hotplug);
+    }
+}
+
+static void
+dsa_bump_gen(void)
+{
+    uint64_t orig;
+
+    atomic_add(&dsa_gen, 1, &orig);
+}
+
+/* Logs each problem of 'problems' as a warning. */
+static void
+dsa_log_problems(const struct svec *problems)
+{
+    for (size_t i = 0; i < problems->n; i++) {
+        VLOG_WARN("other_config:%s", problems->names[i]);
+    }
+}
+
+/* dpdk_ext 'eal_args' hook: adds the idxd "max_queues" arguments. */
+static void
+dsa_eal_args_hook(const struct smap *oc, struct svec *args)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    struct dsa_config cfg;
+    struct svec problems = SVEC_EMPTY_INITIALIZER;
+
+    dsa_config_init(&cfg);
+    dsa_config_parse(&cfg, oc);
+
+    ovs_mutex_lock(&dsa_mutex);
+    dsa_init_state();
+    dsa_eal_wqs = cfg.wqs_per_device;
+    dsa_eal_args(&cfg, DSA_SYSFS_ROOT, args, &dsa_hotplug, &problems);
+    dsa_log_problems(&problems);
+    svec_append(&dsa_problems, &problems);
+    ovs_mutex_unlock(&dsa_mutex);
+
+    svec_destroy(&problems);
+    dsa_config_destroy(&cfg);
+}
+
+/* Parses 'oc' into dsa_cfg and asks PMD threads to give their channels
+ * back if the running set must change. */
+static void
+dsa_reconfigure(const struct smap *oc)
+    OVS_REQUIRES(dsa_mutex)
+{
+    struct dsa_config new;
+    char *why = NULL;
+
+    COVERAGE_INC(dsa_reconfigure);
+    dsa_config_init(&new);
+    dsa_config_parse(&new, oc);
+    for (size_t i = 0; i < new.problems.n; i++) {
+        /* Warn once per bad value, not again on every other change. */
+        if (!svec_contains_unsorted(&dsa_cfg.problems,
+                                    new.problems.names[i])) {
+            VLOG_WARN("other_config:%s", new.problems.names[i]);
+        }
+    }
+
+    if (new.wqs_per_device != dsa_eal_wqs
+        && !svec_contains_unsorted(&dsa_restart_pending,
+                                   "dsa-wqs-per-device")) {
+        svec_add(&dsa_restart_pending, "dsa-wqs-per-device");
+        VLOG_WARN("other_config:dsa-wqs-per-device changed: takes effect "
+                  "when ovs-vswitchd restarts");
+    }
+
+    if (dsa_active) {
+        if (!new.enable) {
+            why = "dsa-enable turned off";
+        } else if (new.ring_size != dsa_cfg.ring_size) {
+            why = "dsa-ring-size changed";
+        } else if (!svec_equal(&new.devices, &dsa_cfg.devices)) {
+            why = "dsa-devices changed";
+        }
+    }
+    if (why) {
+        VLOG_INFO("%s: releasing DMA channels", why);
+        dsa_stopping = true;
+        dsa_bump_gen();
+    }
+
+    dsa_config_destroy(&dsa_cfg);
+    dsa_cfg = new;
+}
+
+/* Makes progress towards the state dsa_cfg asks for, without waiting. */
+static void
+dsa_progress(void)
+    OVS_REQUIRES(dsa_mutex)
+{
+    if (!dsa_dpdk_ready) {
+        return;
+    }
+    if (dsa_stopping) {
+        if (dsa_pool_busy(&dsa_pool)) {
+            return;
+        }
+        dsa_pool_release_parked(&dsa_pool);
+        dsa_pool_stop(&dsa_pool);
+        dsa_active = false;
+        dsa_stopping = false;
+        VLOG_INFO("DMA channels stopped");
+    }
+    if (!dsa_active && dsa_cfg.enable) {
+        struct svec problems = SVEC_EMPTY_INITIALIZER;
+
+        svec_clear(&dsa_problems);
+        dsa_pool_discover(&dsa_pool, &dsa_cfg, &problems);
+        dsa_log_problems(&problems);
+        svec_append(&dsa_problems, &problems);
+        svec_destroy(&problems);
+
+        dsa_pool_start(&dsa_pool, dsa_cfg.ring_size);
+        dsa_active = true;
+        VLOG_INFO("DSA offload enabled with %"PRIuSIZE" DMA channel(s)",
+                  dsa_pool.n_chans);
+        dsa_bump_gen();
+    }
+}
+
+/* dpdk_ext 'run' hook. */
+static void
+dsa_run_hook(const struct smap *oc)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    char *fp = dsa_config_fingerprint(oc);
+
+    ovs_mutex_lock(&dsa_mutex);
+    dsa_init_state();
+    if (!dsa_fingerprint || strcmp(fp, dsa_fingerprint)) {
+        free(dsa_fingerprint);
+        dsa_fingerprint = fp;
+        fp = NULL;
+        dsa_reconfigure(oc);
+    }
+    dsa_progress();
+    ovs_mutex_unlock(&dsa_mutex);
+    free(fp);
+}
+
+/* dpdk_ext 'init' hook: EAL is up. */
+static void
+dsa_init_hook(const struct smap *oc)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    ovs_mutex_lock(&dsa_mutex);
+    dsa_init_state();
+    dsa_dpdk_ready = true;
+    for (size_t i = 0; i < dsa_hotplug.n; i++) {
+        int err = rte_dev_probe(dsa_hotplug.names[i]);
+
+        if (err) {
+            svec_add_nocopy(&dsa_problems,
+                            xasprintf("probing %s failed: %s",
+                                      dsa_hotplug.names[i],
+                                      ovs_strerror(-err)));
+            VLOG_WARN("probing %s failed: %s", dsa_hotplug.names[i],
+                      ovs_strerror(-err));
+        } else {
+            VLOG_INFO("probed %s", dsa_hotplug.names[i]);
+        }
+    }
+    ovs_mutex_unlock(&dsa_mutex);
+
+    dsa_run_hook(oc);
+}
+
+/* Brings the calling PMD thread's claim in line with the pool. */
+static void
+dsa_pmd_sync(struct dsa_pmd_ctx *ctx)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    ovs_mutex_lock(&dsa_mutex);
+    atomic_read_relaxed(&dsa_gen, &ctx->gen);
+    if (dsa_active && !dsa_stopping) {
+        ctx->chan = dsa_pool_claim(&dsa_pool, ctx->core_id, ctx->numa_id,
+                                   ctx->parked);
+        if (!ctx->chan) {
+            COVERAGE_INC(dsa_pmd_no_channel);
+        }
+    } else {
+        dsa_pool_release(&dsa_pool, ctx->core_id, false);
+        ctx->chan = NULL;
+    }
+    ovs_mutex_unlock(&dsa_mutex);
+}
+
+/* dpdk_ext 'pmd_load' hook. */
+static void
+dsa_pmd_load_hook(unsigned int core_id, int numa_id, int n_rxqs)
+{
+    struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
+
+    ctx->loaded = true;
+    ctx->core_id = core_id;
+    ctx->numa_id = numa_id;
+    ctx->parked = !n_rxqs;
+    dsa_pmd_sync(ctx);
+}
+
+/* dpdk_ext 'pmd_poll' hook: runs every PMD iteration, so it only reads one
+ * atomic unless the pool changed. */
+static int
+dsa_pmd_poll_hook(void)
+{
+    struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
+    uint64_t gen;
+
+    if (OVS_LIKELY(ctx->loaded)) {
+        atomic_read_relaxed(&dsa_gen, &gen);
+        if (OVS_UNLIKELY(gen != ctx->gen)) {
+            dsa_pmd_sync(ctx);
+        }
+    }
+    return 0;
+}
+
+/* dpdk_ext 'pmd_unload' hook. */
+static void
+dsa_pmd_unload_hook(bool exiting)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
+
+    if (ctx->loaded && exiting) {
+        ovs_mutex_lock(&dsa_mutex);
+        dsa_pool_release(&dsa_pool, ctx->core_id, true);
+        ovs_mutex_unlock(&dsa_mutex);
+        ctx->chan = NULL;
+        ctx->loaded = false;
+    }
+}
+
+/* Appends the state of the extension, for dsa/show, to 's'. */
+void
+dsa_show(struct ds *s)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    bool hw = false, sw = false;
+
+    ovs_mutex_lock(&dsa_mutex);
+    dsa_init_state();
+
+    ds_put_format(s, "ovs-dsa %s\n", OVS_DSA_VERSION);
+    ds_put_cstr(s, "status: ");
+    if (!dsa_dpdk_ready) {
+        ds_put_cstr(s, "disabled (DPDK is not initialized: set "
+                    "other_config:dpdk-init=true)\n");
+    } else if (dsa_stopping) {
+        ds_put_cstr(s, "releasing channels (waiting for PMD threads)\n");
+    } else if (dsa_active) {
+        ds_put_cstr(s, "enabled\n");
+    } else {
+        ds_put_cstr(s, "disabled (other_config:dsa-enable is not true)\n");
+    }
+
+    for (size_t i = 0; i < dsa_pool.n_chans; i++) {
+        if (dsa_pool.chans[i].state == DSA_CH_RUNNING) {
+            hw = hw || dsa_pool.chans[i].hw;
+            sw = sw || !dsa_pool.chans[i].hw;
+        }
+    }
+    ds_put_format(s, "engine: %s\n",
+                  !dsa_active ? "none"
+                  : hw && sw ? "hardware and software"
+                  : hw ? "hardware (DMA device)"
+                  : sw ? "software (no DMA hardware: dma_skeleton copies on "
+                         "a CPU thread)"
+                  : "none (no usable DMA channel: copies on the CPU)");
+
+    ds_put_cstr(s, "config: ");
+    dsa_config_format(&dsa_cfg, s);
+    ds_put_char(s, '\n');
+
+    if (dsa_active || dsa_stopping) {
+        dsa_pool_format(&dsa_pool, s);
+    }
+
+    ds_put_cstr(s, "config problems:");
+    if (!dsa_cfg.problems.n && !dsa_problems.n) {
+        ds_put_cstr(s, " none");
+    }
+    ds_put_char(s, '\n');
+    for (size_t i = 0; i < dsa_cfg.problems.n; i++) {
+        ds_put_format(s, "  %s\n", dsa_cfg.problems.names[i]);
+    }
+    for (size_t i = 0; i < dsa_problems.n; i++) {
+        ds_put_format(s, "  %s\n", dsa_problems.names[i]);
+    }
+
+    ds_put_cstr(s, "restart pending:");
+    for (size_t i = 0; i < dsa_restart_pending.n; i++) {
+        ds_put_format(s, " %s", dsa_restart_pending.names[i]);
+    }
+    ds_put_cstr(s, dsa_restart_pending.n ? "\n" : " no\n");
+    ovs_mutex_unlock(&dsa_mutex);
+}
+
+static const struct dpdk_ext_class dsa_ext_class = {
+    .name = "ovs-dsa",
+    .version = OVS_DSA_VERSION,
+    .eal_args = dsa_eal_args_hook,
+    .init = dsa_init_hook,
+    .run = dsa_run_hook,
+    .pmd_load = dsa_pmd_load_hook,
+    .pmd_poll = dsa_pmd_poll_hook,
+    .pmd_unload = dsa_pmd_unload_hook,
+};
+
+OVS_CONSTRUCTOR(dsa_register)
+{
+    dpdk_ext_register(&dsa_ext_class);
+    dsa_unixctl_register();
+}

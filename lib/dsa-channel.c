@@ -315,6 +315,21 @@ dsa_pool_release_parked(struct dsa_pool *pool)
     }
 }
 
+/* Hands free channels to PMD threads that sleep until their next reload
+ * and have none, on their behalf: they do not touch a channel before they
+ * wake up and find it theirs in dsa_pool_claim(). */
+void
+dsa_pool_assign_parked(struct dsa_pool *pool)
+{
+    struct dsa_pmd *pmd;
+
+    HMAP_FOR_EACH (pmd, node, &pool->pmds) {
+        if (pmd->parked && !pmd->chan) {
+            dsa_pool_claim(pool, pmd->core_id, pmd->numa_id, true);
+        }
+    }
+}
+
 struct dsa_pmd *
 dsa_pool_pmd_find(const struct dsa_pool *pool, unsigned int core_id)
 {
@@ -352,6 +367,24 @@ dsa_pool_pick(const struct dsa_pool *pool, int numa_id)
     return remote;
 }
 
+/* Makes the PMD thread on 'core_id' known to 'pool' (once), with its NUMA
+ * node and whether it is 'parked', and returns it. */
+struct dsa_pmd *
+dsa_pool_pmd_register(struct dsa_pool *pool, unsigned int core_id,
+                      int numa_id, bool parked)
+{
+    struct dsa_pmd *pmd = dsa_pool_pmd_find(pool, core_id);
+
+    if (!pmd) {
+        pmd = xzalloc(sizeof *pmd);
+        pmd->core_id = core_id;
+        hmap_insert(&pool->pmds, &pmd->node, hash_int(core_id, 0));
+    }
+    pmd->numa_id = numa_id;
+    pmd->parked = parked;
+    return pmd;
+}
+
 /* Returns true if 'pmd' still holds a running channel of this epoch. */
 static bool
 dsa_pmd_holds(const struct dsa_pool *pool, const struct dsa_pmd *pmd)
@@ -372,16 +405,9 @@ struct dsa_channel *
 dsa_pool_claim(struct dsa_pool *pool, unsigned int core_id, int numa_id,
                bool parked)
 {
-    struct dsa_pmd *pmd = dsa_pool_pmd_find(pool, core_id);
+    struct dsa_pmd *pmd = dsa_pool_pmd_register(pool, core_id, numa_id,
+                                                parked);
     int idx;
-
-    if (!pmd) {
-        pmd = xzalloc(sizeof *pmd);
-        pmd->core_id = core_id;
-        hmap_insert(&pool->pmds, &pmd->node, hash_int(core_id, 0));
-    }
-    pmd->numa_id = numa_id;
-    pmd->parked = parked;
 
     if (dsa_pmd_holds(pool, pmd)) {
         if (pmd->cross_numa) {

@@ -97,9 +97,12 @@ void dsa_pool_start(struct dsa_pool *, unsigned int ring_size);
 void dsa_pool_stop(struct dsa_pool *);
 bool dsa_pool_busy(const struct dsa_pool *);
 void dsa_pool_release_parked(struct dsa_pool *);
+void dsa_pool_assign_parked(struct dsa_pool *);
 
 /* PMD threads. */
 struct dsa_pmd *dsa_pool_pmd_find(const struct dsa_pool *, unsigned core);
+struct dsa_pmd *dsa_pool_pmd_register(struct dsa_pool *, unsigned core_id,
+                                      int numa_id, bool parked);
 struct dsa_channel *dsa_pool_claim(struct dsa_pool *, unsigned core_id,
                                    int numa_id, bool parked);
 void dsa_pool_release(struct dsa_pool *, unsigned core_id, bool forget);

@@ -238,6 +238,9 @@ dsa_progress(void)
                   dsa_pool.n_chans);
         dsa_bump_gen();
     }
+    if (dsa_active && !dsa_stopping) {
+        dsa_pool_assign_parked(&dsa_pool);
+    }
 }
 
 /* dpdk_ext 'run' hook. */
@@ -301,6 +304,8 @@ dsa_pmd_sync(struct dsa_pmd_ctx *ctx)
             COVERAGE_INC(dsa_pmd_no_channel);
         }
     } else {
+        dsa_pool_pmd_register(&dsa_pool, ctx->core_id, ctx->numa_id,
+                              ctx->parked);
         dsa_pool_release(&dsa_pool, ctx->core_id, false);
         ctx->chan = NULL;
     }

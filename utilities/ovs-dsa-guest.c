@@ -1,0 +1,279 @@
+/*
+ * Copyright (c) 2026 The ovs-dsa authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+/* ovs-dsa-guest: a minimal DPDK "guest" for vhost-user ports.
+ *
+ * It attaches to a vhost-user socket through DPDK's net_virtio_user (given
+ * as an EAL --vdev), and either receives (--mode=rx), sends (--mode=tx) or
+ * only stays attached (--mode=idle) until SIGINT/SIGTERM or, with --count,
+ * until that many packets were sent.  Packets carry a sequence number and a
+ * payload derived from it, so the receiver reports lost, corrupted and
+ * reordered packets.  On exit it prints one line of counters. */
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#define GUEST_ETHERTYPE 0x88b5  /* IEEE local experimental. */
+#define GUEST_MAGIC 0x44534131  /* "DSA1". */
+#define GUEST_BURST 32
+
+/* Header of every generated packet, after the Ethernet header. */
+struct guest_hdr {
+    uint32_t magic;
+    uint32_t len;               /* Whole frame length. */
+    uint64_t seq;
+};
+
+static volatile bool guest_stop;
+
+/* Counters printed at exit. */
+static uint64_t n_sent, n_received, n_lost, n_corrupted, n_reordered,
+                n_foreign;
+
+static void
+guest_signal(int sig)
+{
+    (void) sig;
+    guest_stop = true;
+}
+
+/* Byte 'i' of the payload of packet 'seq'. */
+static inline uint8_t
+guest_byte(uint64_t seq, uint32_t i)
+{
+    return (uint8_t) (seq * 31 + i);
+}
+
+/* Fills 'm' with packet 'seq' of 'len' bytes. */
+static void
+guest_fill(struct rte_mbuf *m, uint64_t seq, uint32_t len)
+{
+    struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+    struct guest_hdr *h = (struct guest_hdr *) (eth + 1);
+    uint8_t *p = (uint8_t *) (h + 1);
+    uint32_t off = sizeof *eth + sizeof *h;
+
+    memset(&eth->dst_addr, 0xff, sizeof eth->dst_addr);
+    memset(&eth->src_addr, 0, sizeof eth->src_addr);
+    eth->src_addr.addr_bytes[0] = 0x02;
+    eth->src_addr.addr_bytes[5] = 0x01;
+    eth->ether_type = rte_cpu_to_be_16(GUEST_ETHERTYPE);
+    h->magic = GUEST_MAGIC;
+    h->len = len;
+    h->seq = seq;
+    for (uint32_t i = off; i < len; i++) {
+        p[i - off] = guest_byte(seq, i);
+    }
+    m->data_len = m->pkt_len = len;
+}
+
+/* Checks received packet 'm' against the stream; 'next' is the sequence
+ * number expected next. */
+static void
+guest_check(struct rte_mbuf *m, uint64_t *next)
+{
+    const struct rte_ether_hdr *eth;
+    const struct guest_hdr *h;
+    uint32_t off = sizeof *eth + sizeof *h;
+    uint8_t buf[RTE_ETHER_MAX_JUMBO_FRAME_LEN];
+    const uint8_t *p;
+
+    if (m->pkt_len < off || m->pkt_len > sizeof buf) {
+        n_foreign++;
+        return;
+    }
+    p = rte_pktmbuf_read(m, 0, m->pkt_len, buf);
+    eth = (const struct rte_ether_hdr *) p;
+    h = (const struct guest_hdr *) (eth + 1);
+    if (eth->ether_type != rte_cpu_to_be_16(GUEST_ETHERTYPE)
+        || h->magic != GUEST_MAGIC) {
+        n_foreign++;
+        return;
+    }
+    n_received++;
+    if (h->len != m->pkt_len) {
+        n_corrupted++;
+        return;
+    }
+    for (uint32_t i = off; i < m->pkt_len; i++) {
+        if (p[i] != guest_byte(h->seq, i)) {
+            n_corrupted++;
+            return;
+        }
+    }
+    if (h->seq < *next) {
+        n_reordered++;
+    } else {
+        n_lost += h->seq - *next;
+        *next = h->seq + 1;
+    }
+}
+
+static void
+usage(const char *name)
+{
+    printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] [--size=BYTES] "
+           "[--count=N] [--pps=N]\n", name);
+}
+
+int
+main(int argc, char *argv[])
+{
+    static const struct option long_options[] = {
+        {"mode", required_argument, NULL, 'm'},
+        {"size", required_argument, NULL, 's'},
+        {"count", required_argument, NULL, 'c'},
+        {"pps", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct rte_eth_conf conf;
+    struct rte_mempool *mp;
+    const char *mode = "rx";
+    uint64_t count = 0, pps = 0, next = 0, seq = 0;
+    uint32_t size = 64;
+    uint16_t port = 0;
+    int ret, c;
+
+    ret = rte_eal_init(argc, argv);
+    if (ret < 0) {
+        fprintf(stderr, "EAL initialization failed\n");
+        return 1;
+    }
+    argc -= ret;
+    argv += ret;
+    while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+            mode = optarg;
+            break;
+        case 's':
+            size = strtoul(optarg, NULL, 10);
+            break;
+        case 'c':
+            count = strtoull(optarg, NULL, 10);
+            break;
+        case 'p':
+            pps = strtoull(optarg, NULL, 10);
+            break;
+        default:
+            usage(argv[0]);
+            return c == 'h' ? 0 : 1;
+        }
+    }
+    if (strcmp(mode, "rx") && strcmp(mode, "tx") && strcmp(mode, "idle")) {
+        fprintf(stderr, "--mode: expected rx, tx or idle\n");
+        return 1;
+    }
+    if (size < sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr)
+        || size > 9000) {
+        fprintf(stderr, "--size: expected %zu to 9000\n",
+                sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr));
+        return 1;
+    }
+    if (!rte_eth_dev_count_avail()) {
+        fprintf(stderr, "no port: give --vdev=net_virtio_user0,path=...\n");
+        return 1;
+    }
+
+    signal(SIGINT, guest_signal);
+    signal(SIGTERM, guest_signal);
+
+    /* 9000-byte frames fit in one 10 KiB data room. */
+    mp = rte_pktmbuf_pool_create("guest_pool", 2047, 64, 0,
+                                 RTE_PKTMBUF_HEADROOM + 10240,
+                                 rte_socket_id());
+    if (!mp) {
+        fprintf(stderr, "mempool creation failed\n");
+        return 1;
+    }
+    memset(&conf, 0, sizeof conf);
+    conf.rxmode.mtu = 9000;
+    if (rte_eth_dev_configure(port, 1, 1, &conf)
+        || rte_eth_rx_queue_setup(port, 0, 256, rte_socket_id(), NULL, mp)
+        || rte_eth_tx_queue_setup(port, 0, 256, rte_socket_id(), NULL)
+        || rte_eth_dev_start(port)) {
+        fprintf(stderr, "port setup failed\n");
+        return 1;
+    }
+    printf("guest ready: mode %s\n", mode);
+    fflush(stdout);
+
+    uint64_t hz = rte_get_timer_hz(), start = rte_get_timer_cycles();
+    while (!guest_stop) {
+        struct rte_mbuf *pkts[GUEST_BURST];
+        uint16_t n = rte_eth_rx_burst(port, 0, pkts, GUEST_BURST);
+
+        for (uint16_t i = 0; i < n; i++) {
+            if (!strcmp(mode, "rx")) {
+                guest_check(pkts[i], &next);
+            }
+            rte_pktmbuf_free(pkts[i]);
+        }
+
+        if (!strcmp(mode, "tx") && (!count || n_sent < count)) {
+            uint64_t budget = GUEST_BURST;
+            uint16_t k, sent;
+
+            if (pps) {
+                uint64_t due = (rte_get_timer_cycles() - start) * pps / hz;
+
+                budget = due > n_sent ? RTE_MIN(due - n_sent, budget) : 0;
+            }
+            if (count) {
+                budget = RTE_MIN(budget, count - n_sent);
+            }
+            for (k = 0; k < budget; k++) {
+                pkts[k] = rte_pktmbuf_alloc(mp);
+                if (!pkts[k]) {
+                    break;
+                }
+                guest_fill(pkts[k], seq + k, size);
+            }
+            sent = rte_eth_tx_burst(port, 0, pkts, k);
+            for (uint16_t i = sent; i < k; i++) {
+                rte_pktmbuf_free(pkts[i]);
+            }
+            seq += sent;
+            n_sent += sent;
+        } else if (!strcmp(mode, "tx") && count && n_sent >= count) {
+            break;
+        }
+        if (!n && strcmp(mode, "tx")) {
+            usleep(10);
+        }
+    }
+
+    printf("sent %"PRIu64" received %"PRIu64" lost %"PRIu64" corrupted %"
+           PRIu64" reordered %"PRIu64" foreign %"PRIu64"\n", n_sent,
+           n_received, n_lost, n_corrupted, n_reordered, n_foreign);
+    fflush(stdout);
+    rte_eth_dev_stop(port);
+    rte_eth_dev_close(port);
+    rte_eal_cleanup();
+    return 0;
+}

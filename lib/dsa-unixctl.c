@@ -17,6 +17,7 @@
 #include <config.h>
 
 #include "dsa.h"
+#include "dsa-vhost.h"
 
 #include "openvswitch/dynamic-string.h"
 #include "unixctl.h"
@@ -34,9 +35,42 @@ dsa_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
+/* ovs-appctl dsa/stats-show [PORT]. */
+static void
+dsa_unixctl_stats_show(struct unixctl_conn *conn, int argc,
+                       const char *argv[], void *aux OVS_UNUSED)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+
+    if (!dsa_vhost_stats_show(&s, argc > 1 ? argv[1] : NULL)) {
+        ds_destroy(&s);
+        unixctl_command_reply_error(conn, "no such vhost port");
+        return;
+    }
+    if (argc < 2) {
+        dsa_channels_stats(&s);
+    }
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+/* ovs-appctl dsa/stats-clear. */
+static void
+dsa_unixctl_stats_clear(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                        const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
+{
+    dsa_vhost_stats_clear();
+    dsa_channels_stats_clear();
+    unixctl_command_reply(conn, "statistics cleared");
+}
+
 /* Registers the "dsa/..." unixctl commands. */
 void
 dsa_unixctl_register(void)
 {
     unixctl_command_register("dsa/show", "", 0, 0, dsa_unixctl_show, NULL);
+    unixctl_command_register("dsa/stats-show", "[port]", 0, 1,
+                             dsa_unixctl_stats_show, NULL);
+    unixctl_command_register("dsa/stats-clear", "", 0, 0,
+                             dsa_unixctl_stats_clear, NULL);
 }

@@ -22,12 +22,14 @@
 #include <string.h>
 
 #include <rte_dev.h>
+#include <rte_dmadev.h>
 
 #include "coverage.h"
 #include "dpdk-ext.h"
 #include "dsa-channel.h"
 #include "dsa-config.h"
 #include "dsa-eal.h"
+#include "dsa-vhost.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
@@ -76,6 +78,9 @@ static bool dsa_active OVS_GUARDED_BY(dsa_mutex);
 
 /* True while PMD threads are asked to give their channels back. */
 static bool dsa_stopping OVS_GUARDED_BY(dsa_mutex);
+
+/* True while vhost queues copy through the running channels. */
+static bool dsa_vhost_started OVS_GUARDED_BY(dsa_mutex);
 
 /* dsa-wqs-per-device as EAL saw it. */
 static unsigned int dsa_eal_wqs OVS_GUARDED_BY(dsa_mutex);
@@ -203,6 +208,7 @@ dsa_reconfigure(const struct smap *oc)
 
     dsa_config_destroy(&dsa_cfg);
     dsa_cfg = new;
+    dsa_vhost_set_port_policy(dsa_cfg.enable, dsa_cfg.dequeue);
 }
 
 /* Makes progress towards the state dsa_cfg asks for, without waiting. */
@@ -214,7 +220,7 @@ dsa_progress(void)
         return;
     }
     if (dsa_stopping) {
-        if (dsa_pool_busy(&dsa_pool)) {
+        if (dsa_pool_busy(&dsa_pool) || dsa_vhost_started) {
             return;
         }
         dsa_pool_release_parked(&dsa_pool);
@@ -234,6 +240,16 @@ dsa_progress(void)
 
         dsa_pool_start(&dsa_pool, dsa_cfg.ring_size);
         dsa_active = true;
+
+        int16_t ids[DSA_MAX_CHANNELS];
+        size_t n_ids = 0;
+        for (size_t i = 0; i < dsa_pool.n_chans; i++) {
+            if (dsa_pool.chans[i].state == DSA_CH_RUNNING) {
+                ids[n_ids++] = dsa_pool.chans[i].dev_id;
+            }
+        }
+        dsa_vhost_start(ids, n_ids, dsa_cfg.dequeue);
+        dsa_vhost_started = true;
         VLOG_INFO("DSA offload enabled with %"PRIuSIZE" DMA channel(s)",
                   dsa_pool.n_chans);
         dsa_bump_gen();
@@ -250,6 +266,8 @@ dsa_run_hook(const struct smap *oc)
 {
     char *fp = dsa_config_fingerprint(oc);
 
+    bool vhost_stop;
+
     ovs_mutex_lock(&dsa_mutex);
     dsa_init_state();
     if (!dsa_fingerprint || strcmp(fp, dsa_fingerprint)) {
@@ -258,9 +276,24 @@ dsa_run_hook(const struct smap *oc)
         fp = NULL;
         dsa_reconfigure(oc);
     }
-    dsa_progress();
+    vhost_stop = (dsa_stopping && dsa_vhost_started
+                  && !dsa_pool_busy(&dsa_pool));
+    if (!vhost_stop) {
+        dsa_progress();
+    }
     ovs_mutex_unlock(&dsa_mutex);
     free(fp);
+
+    if (vhost_stop) {
+        /* Waits for an RCU grace period: not under 'dsa_mutex', which PMD
+         * threads may be waiting for. */
+        dsa_vhost_stop();
+
+        ovs_mutex_lock(&dsa_mutex);
+        dsa_vhost_started = false;
+        dsa_progress();
+        ovs_mutex_unlock(&dsa_mutex);
+    }
 }
 
 /* dpdk_ext 'init' hook: EAL is up. */
@@ -295,6 +328,12 @@ static void
 dsa_pmd_sync(struct dsa_pmd_ctx *ctx)
     OVS_EXCLUDED(dsa_mutex)
 {
+    /* Whatever happens to its channel, nothing of ours stays in flight on
+     * it. */
+    if (ctx->chan) {
+        dsa_vhost_drain_thread(ctx->chan->dev_id);
+    }
+
     ovs_mutex_lock(&dsa_mutex);
     atomic_read_relaxed(&dsa_gen, &ctx->gen);
     if (dsa_active && !dsa_stopping) {
@@ -332,14 +371,31 @@ dsa_pmd_poll_hook(void)
 {
     struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
     uint64_t gen;
+    int16_t dma;
+    bool own;
 
-    if (OVS_LIKELY(ctx->loaded)) {
-        atomic_read_relaxed(&dsa_gen, &gen);
-        if (OVS_UNLIKELY(gen != ctx->gen)) {
-            dsa_pmd_sync(ctx);
-        }
+    if (OVS_UNLIKELY(!ctx->loaded)) {
+        return 0;
     }
-    return 0;
+    atomic_read_relaxed(&dsa_gen, &gen);
+    if (OVS_UNLIKELY(gen != ctx->gen)) {
+        dsa_pmd_sync(ctx);
+    }
+    dma = dsa_thread_dma(&own);
+    return dma >= 0 ? dsa_vhost_poll(dma) : 0;
+}
+
+/* Returns the DMA channel the calling thread submits on: its own (PMD
+ * thread with a channel, '*own' true), else a running channel it shares
+ * with other threads ('*own' false; vhost serializes the channel's use), or
+ * -1 if none is running. */
+int16_t
+dsa_thread_dma(bool *own)
+{
+    struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
+
+    *own = ctx->loaded && ctx->chan;
+    return *own ? ctx->chan->dev_id : dsa_vhost_fallback_dma();
 }
 
 /* dpdk_ext 'pmd_unload' hook. */
@@ -348,7 +404,13 @@ dsa_pmd_unload_hook(bool exiting)
     OVS_EXCLUDED(dsa_mutex)
 {
     struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
+    bool own;
 
+    /* Nothing this thread submitted stays in flight across a reload: its
+     * queues may move to other threads. */
+    if (ctx->loaded) {
+        dsa_vhost_drain_thread(dsa_thread_dma(&own));
+    }
     if (ctx->loaded && exiting) {
         ovs_mutex_lock(&dsa_mutex);
         dsa_pool_release(&dsa_pool, ctx->core_id, true);
@@ -402,6 +464,7 @@ dsa_show(struct ds *s)
     if (dsa_active || dsa_stopping) {
         dsa_pool_format(&dsa_pool, s);
     }
+    dsa_vhost_show(s);
 
     ds_put_cstr(s, "config problems:");
     if (!dsa_cfg.problems.n && !dsa_problems.n) {
@@ -423,6 +486,45 @@ dsa_show(struct ds *s)
     ovs_mutex_unlock(&dsa_mutex);
 }
 
+/* Appends the counters of every running channel to 's'. */
+void
+dsa_channels_stats(struct ds *s)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    ovs_mutex_lock(&dsa_mutex);
+    for (size_t i = 0; i < dsa_pool.n_chans; i++) {
+        const struct dsa_channel *ch = &dsa_pool.chans[i];
+        struct rte_dma_stats st;
+
+        if (ch->state != DSA_CH_RUNNING || ch->dev_id < 0
+            || rte_dma_stats_get(ch->dev_id, ch->vchan, &st)) {
+            continue;
+        }
+        ds_put_format(s, "channel %s: copies submitted %"PRIu64", completed "
+                      "%"PRIu64", errors %"PRIu64", ring occupancy %"PRIu64
+                      "/%u\n", ch->name, st.submitted, st.completed,
+                      st.errors, st.submitted - st.completed - st.errors,
+                      ch->ring_size);
+    }
+    ovs_mutex_unlock(&dsa_mutex);
+}
+
+/* Zeroes the counters of every running channel. */
+void
+dsa_channels_stats_clear(void)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    ovs_mutex_lock(&dsa_mutex);
+    for (size_t i = 0; i < dsa_pool.n_chans; i++) {
+        const struct dsa_channel *ch = &dsa_pool.chans[i];
+
+        if (ch->state == DSA_CH_RUNNING && ch->dev_id >= 0) {
+            rte_dma_stats_reset(ch->dev_id, ch->vchan);
+        }
+    }
+    ovs_mutex_unlock(&dsa_mutex);
+}
+
 static const struct dpdk_ext_class dsa_ext_class = {
     .name = "ovs-dsa",
     .version = OVS_DSA_VERSION,
@@ -432,6 +534,12 @@ static const struct dpdk_ext_class dsa_ext_class = {
     .pmd_load = dsa_pmd_load_hook,
     .pmd_poll = dsa_pmd_poll_hook,
     .pmd_unload = dsa_pmd_unload_hook,
+    .vhost_driver_flags = dsa_vhost_driver_flags,
+    .vhost_new_device = dsa_vhost_new_device,
+    .vhost_destroy_device = dsa_vhost_destroy_device,
+    .vhost_vring_state = dsa_vhost_vring_state,
+    .vhost_enqueue = dsa_vhost_enqueue,
+    .vhost_dequeue = dsa_vhost_dequeue,
 };
 
 OVS_CONSTRUCTOR(dsa_register)

@@ -22,6 +22,8 @@ struct ds;
 /* The extension's lifecycle (dsa.c) and its unixctl commands
  * (dsa-unixctl.c). */
 void dsa_show(struct ds *);
+void dsa_channels_stats(struct ds *);
+void dsa_channels_stats_clear(void);
 void dsa_unixctl_register(void);
 
 #endif /* dsa.h */

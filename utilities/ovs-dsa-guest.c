@@ -17,11 +17,13 @@
 /* ovs-dsa-guest: a minimal DPDK "guest" for vhost-user ports.
  *
  * It attaches to a vhost-user socket through DPDK's net_virtio_user (given
- * as an EAL --vdev), and either receives (--mode=rx), sends (--mode=tx) or
- * only stays attached (--mode=idle) until SIGINT/SIGTERM or, with --count,
- * until that many packets were sent.  Packets carry a sequence number and a
- * payload derived from it, so the receiver reports lost, corrupted and
- * reordered packets.  On exit it prints one line of counters. */
+ * as an EAL --vdev) and receives (--mode=rx), sends (--mode=tx) or only
+ * stays attached (--mode=idle) until SIGINT/SIGTERM.  With --count, a
+ * sender prints "tx done" once that many packets were sent and stays
+ * attached (packets still in its ring would be lost if it left).  Packets
+ * carry a sequence number and a payload derived from it, so the receiver
+ * reports lost, corrupted and reordered packets.  On exit it prints one
+ * line of counters. */
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -137,7 +139,7 @@ static void
 usage(const char *name)
 {
     printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] [--size=BYTES] "
-           "[--count=N] [--pps=N]\n", name);
+           "[--count=N] [--pps=N] [--start-file=PATH]\n", name);
 }
 
 int
@@ -148,12 +150,14 @@ main(int argc, char *argv[])
         {"size", required_argument, NULL, 's'},
         {"count", required_argument, NULL, 'c'},
         {"pps", required_argument, NULL, 'p'},
+        {"start-file", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct rte_eth_conf conf;
     struct rte_mempool *mp;
     const char *mode = "rx";
+    const char *start_file = NULL;
     uint64_t count = 0, pps = 0, next = 0, seq = 0;
     uint32_t size = 64;
     uint16_t port = 0;
@@ -180,6 +184,9 @@ main(int argc, char *argv[])
         case 'p':
             pps = strtoull(optarg, NULL, 10);
             break;
+        case 'f':
+            start_file = optarg;
+            break;
         default:
             usage(argv[0]);
             return c == 'h' ? 0 : 1;
@@ -204,7 +211,7 @@ main(int argc, char *argv[])
     signal(SIGTERM, guest_signal);
 
     /* 9000-byte frames fit in one 10 KiB data room. */
-    mp = rte_pktmbuf_pool_create("guest_pool", 2047, 64, 0,
+    mp = rte_pktmbuf_pool_create("guest_pool", 4095, 64, 0,
                                  RTE_PKTMBUF_HEADROOM + 10240,
                                  rte_socket_id());
     if (!mp) {
@@ -214,8 +221,8 @@ main(int argc, char *argv[])
     memset(&conf, 0, sizeof conf);
     conf.rxmode.mtu = 9000;
     if (rte_eth_dev_configure(port, 1, 1, &conf)
-        || rte_eth_rx_queue_setup(port, 0, 256, rte_socket_id(), NULL, mp)
-        || rte_eth_tx_queue_setup(port, 0, 256, rte_socket_id(), NULL)
+        || rte_eth_rx_queue_setup(port, 0, 1024, rte_socket_id(), NULL, mp)
+        || rte_eth_tx_queue_setup(port, 0, 1024, rte_socket_id(), NULL)
         || rte_eth_dev_start(port)) {
         fprintf(stderr, "port setup failed\n");
         return 1;
@@ -223,7 +230,20 @@ main(int argc, char *argv[])
     printf("guest ready: mode %s\n", mode);
     fflush(stdout);
 
+    /* With --start-file, wait for the file before sending: the test
+     * creates it once the switch is ready to forward. */
+    while (start_file && !strcmp(mode, "tx") && !guest_stop
+           && access(start_file, F_OK)) {
+        struct rte_mbuf *junk[GUEST_BURST];
+        uint16_t n = rte_eth_rx_burst(port, 0, junk, GUEST_BURST);
+
+        rte_pktmbuf_free_bulk(junk, n);
+        n_foreign += n;
+        usleep(1000);
+    }
+
     uint64_t hz = rte_get_timer_hz(), start = rte_get_timer_cycles();
+    bool tx_done = false;
     while (!guest_stop) {
         struct rte_mbuf *pkts[GUEST_BURST];
         uint16_t n = rte_eth_rx_burst(port, 0, pkts, GUEST_BURST);
@@ -243,6 +263,10 @@ main(int argc, char *argv[])
                 uint64_t due = (rte_get_timer_cycles() - start) * pps / hz;
 
                 budget = due > n_sent ? RTE_MIN(due - n_sent, budget) : 0;
+                if (!budget) {
+                    /* Ahead of schedule: give the CPU away. */
+                    usleep(100);
+                }
             }
             if (count) {
                 budget = RTE_MIN(budget, count - n_sent);
@@ -260,10 +284,15 @@ main(int argc, char *argv[])
             }
             seq += sent;
             n_sent += sent;
-        } else if (!strcmp(mode, "tx") && count && n_sent >= count) {
-            break;
+        } else if (!strcmp(mode, "tx") && count && n_sent == count
+                   && !tx_done) {
+            /* Stay attached: packets still in the ring would be lost if
+             * the device stopped now.  The caller stops us. */
+            printf("tx done\n");
+            fflush(stdout);
+            tx_done = true;
         }
-        if (!n && strcmp(mode, "tx")) {
+        if (!n && (strcmp(mode, "tx") || tx_done)) {
             usleep(10);
         }
     }

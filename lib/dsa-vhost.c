@@ -1,0 +1,842 @@
+/*
+ * Copyright (c) 2026 The ovs-dsa authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "dsa-vhost.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_dmadev.h>
+#include <rte_mbuf.h>
+#include <rte_vhost.h>
+#include <rte_vhost_async.h>
+
+#include "coverage.h"
+#include "dsa-channel.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/shash.h"
+#include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
+#include "ovs-rcu.h"
+#include "ovs-thread.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(dsa_vhost);
+
+COVERAGE_DEFINE(dsa_vhost_drain_timeout);
+COVERAGE_DEFINE(dsa_vhost_register_failed);
+COVERAGE_DEFINE(dsa_vhost_drain_dropped);
+COVERAGE_DEFINE(dsa_vhost_borrowed_channel);
+
+/* Virtqueues per device DPDK 22.11 supports (VHOST_MAX_VRING). */
+#define DSA_MAX_VRINGS 256
+
+/* Packets handled per vhost call. */
+#define DSA_BURST 32
+
+/* Upper bound of every drain loop, in milliseconds: a channel that stops
+ * completing cannot hold up a PMD reload, the vhost thread or the main
+ * thread longer than this. */
+#define DSA_DRAIN_TIMEOUT_MS 500
+
+/* Virtqueues a thread tracks for completion polling and drains. */
+#define DSA_THREAD_VQS 128
+
+/* Counters of one virtqueue of a port. */
+struct dsa_vq_stats {
+    atomic_uint64_t submitted;  /* Packets handed to the DMA path. */
+    atomic_uint64_t completed;  /* Packets whose copies completed. */
+    atomic_uint64_t cpu;        /* Packets copied on the CPU (sync path). */
+    atomic_uint64_t dropped;    /* In-flight packets dropped by drains. */
+    atomic_uint64_t bytes;      /* Bytes of completed packets. */
+};
+
+/* A vhost-user port, by netdev name.  Never freed: its counters survive
+ * guest reconnects. */
+struct dsa_port {
+    char *name;
+    bool async;                 /* Registered with ASYNC_COPY. */
+    const char *cpu_reason;     /* Why it copies on the CPU, or NULL. */
+    int vid;                    /* Attached device, or -1. */
+    struct dsa_vq_stats stats[DSA_MAX_VRINGS];
+};
+
+/* A vhost device (guest connection) of a port. */
+struct dsa_vdev {
+    int vid;
+    struct dsa_port *port;
+    uint16_t nr_vring;
+    bool registered[DSA_MAX_VRINGS];    /* Async channel registered.
+                                         * Guarded by dsa_vhost_mutex. */
+    atomic_bool async[DSA_MAX_VRINGS];  /* Registered and usable. */
+};
+
+static struct ovs_mutex dsa_vhost_mutex = OVS_MUTEX_INITIALIZER;
+
+/* All ports seen, by name: "struct dsa_port"s. */
+static struct shash dsa_ports OVS_GUARDED_BY(dsa_vhost_mutex)
+    = SHASH_INITIALIZER(&dsa_ports);
+
+/* Whether new ports get async copy (other_config:dsa-enable). */
+static bool dsa_vhost_policy OVS_GUARDED_BY(dsa_vhost_mutex);
+
+/* Whether queues get async channels: DMA channels are running. */
+static bool dsa_vhost_on OVS_GUARDED_BY(dsa_vhost_mutex);
+static bool dsa_vhost_dequeue_on OVS_GUARDED_BY(dsa_vhost_mutex);
+
+/* Attached devices, by vid.  Written under dsa_vhost_mutex, read by any
+ * thread. */
+static OVSRCU_TYPE(struct dsa_vdev *) dsa_vdevs[RTE_MAX_VHOST_DEVICE];
+
+/* The running DMA channels configured for vhost: used by drains, and lent
+ * to threads that have no channel of their own. */
+static int16_t dsa_dmas[DSA_MAX_CHANNELS];
+static atomic_count dsa_n_dmas = ATOMIC_COUNT_INIT(0);
+
+/* A virtqueue the calling thread has submitted to. */
+struct dsa_tvq {
+    struct dsa_vdev *vdev;
+    int vid;
+    uint16_t qid;
+};
+
+/* Per-thread set of virtqueues with copies it submitted. */
+struct dsa_tstate {
+    struct dsa_tvq vqs[DSA_THREAD_VQS];
+    size_t n;
+};
+
+DEFINE_STATIC_PER_THREAD_DATA(struct dsa_tstate, dsa_tstate, { .n = 0 });
+
+static void
+dsa_stat_add(atomic_uint64_t *counter, uint64_t n)
+{
+    uint64_t orig;
+
+    if (n) {
+        atomic_add_relaxed(counter, n, &orig);
+    }
+}
+
+static uint64_t
+dsa_stat_get(atomic_uint64_t *counter)
+{
+    uint64_t value;
+
+    atomic_read_relaxed(counter, &value);
+    return value;
+}
+
+/* Returns the tracked device 'vid' if it has queue 'qid', else NULL, and
+ * in '*async' whether that queue copies through DMA. */
+static struct dsa_vdev *
+dsa_vdev_get(int vid, uint16_t qid, bool *async)
+{
+    struct dsa_vdev *vdev;
+
+    *async = false;
+    if (OVS_UNLIKELY(vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)) {
+        return NULL;
+    }
+    vdev = ovsrcu_get(struct dsa_vdev *, &dsa_vdevs[vid]);
+    if (!vdev || qid >= vdev->nr_vring) {
+        return NULL;
+    }
+    atomic_read_relaxed(&vdev->async[qid], async);
+    return vdev;
+}
+
+/* Returns the device 'vid' if 'qid' of it copies through DMA, else
+ * NULL. */
+static struct dsa_vdev *
+dsa_vdev_async(int vid, uint16_t qid)
+{
+    bool async;
+    struct dsa_vdev *vdev = dsa_vdev_get(vid, qid, &async);
+
+    return async ? vdev : NULL;
+}
+
+/* Returns a running channel for a thread that has none of its own, or -1
+ * if none runs. */
+int16_t
+dsa_vhost_fallback_dma(void)
+{
+    return atomic_count_get(&dsa_n_dmas) ? dsa_dmas[0] : -1;
+}
+
+/* Remembers that the calling thread has copies in flight on 'vdev''s
+ * queue 'qid'. */
+static void
+dsa_tstate_add(struct dsa_vdev *vdev, int vid, uint16_t qid)
+{
+    struct dsa_tstate *ts = dsa_tstate_get();
+
+    for (size_t i = 0; i < ts->n; i++) {
+        if (ts->vqs[i].vdev == vdev && ts->vqs[i].qid == qid) {
+            return;
+        }
+    }
+    if (ts->n < DSA_THREAD_VQS) {
+        ts->vqs[ts->n++] = (struct dsa_tvq) { vdev, vid, qid };
+    }
+}
+
+/* Harvests completed enqueue copies of 'vid''s queue 'qid', polling DMA
+ * channel 'dma', and releases their packets.  Returns how many. */
+static uint16_t
+dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
+{
+    struct rte_mbuf *pkts[DSA_BURST];
+    uint16_t n = rte_vhost_poll_enqueue_completed(vid, qid, pkts, DSA_BURST,
+                                                  dma, 0);
+
+    if (n) {
+        struct dsa_vq_stats *st = &vdev->port->stats[qid];
+        uint64_t bytes = 0;
+
+        for (uint16_t i = 0; i < n; i++) {
+            bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        }
+        rte_pktmbuf_free_bulk(pkts, n);
+        dsa_stat_add(&st->completed, n);
+        dsa_stat_add(&st->bytes, bytes);
+    }
+    return n;
+}
+
+/* dpdk_ext 'vhost_enqueue' hook: submits 'pkts' to the guest through DMA
+ * channel copies.  Each accepted packet gets a reference of its own, which
+ * is dropped when its copy completes, so the caller frees all 'n' packets
+ * as after a synchronous enqueue. */
+int
+dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
+{
+    struct dsa_vq_stats *st;
+    struct dsa_vdev *vdev;
+    uint64_t bytes = 0;
+    uint16_t accepted;
+    int16_t dma;
+    bool async;
+    bool own;
+
+    vdev = dsa_vdev_get(vid, qid, &async);
+    if (!vdev) {
+        return -1;
+    } else if (!async) {
+        accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
+        dsa_stat_add(&vdev->port->stats[qid].cpu, accepted);
+        return accepted;
+    }
+    dma = dsa_thread_dma(&own);
+    if (dma < 0) {
+        return -1;
+    } else if (!own) {
+        COVERAGE_INC(dsa_vhost_borrowed_channel);
+    }
+
+    /* Make room first: free what completed since the last call. */
+    dsa_vq_complete(vdev, vid, qid, dma);
+
+    for (uint16_t i = 0; i < n; i++) {
+        rte_mbuf_refcnt_update(pkts[i], 1);
+    }
+    accepted = rte_vhost_submit_enqueue_burst(vid, qid, pkts, n, dma, 0);
+    for (uint16_t i = 0; i < n; i++) {
+        if (i < accepted) {
+            bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        } else {
+            rte_pktmbuf_free(pkts[i]);
+        }
+    }
+    st = &vdev->port->stats[qid];
+    dsa_stat_add(&st->submitted, accepted);
+
+    if (own) {
+        dsa_tstate_add(vdev, vid, qid);
+    } else if (accepted) {
+        /* A thread without a polling loop of its own (the main thread's
+         * packet-out, for example) completes what it submitted before it
+         * returns, within a bound: if a PMD thread also sends to this
+         * queue, it harvests the rest. */
+        long long int deadline = time_msec() + DSA_DRAIN_TIMEOUT_MS;
+        uint32_t done = 0;
+
+        while (done < accepted
+               && rte_vhost_async_get_inflight(vid, qid) > 0) {
+            done += dsa_vq_complete(vdev, vid, qid, dma);
+            if (time_msec() > deadline) {
+                COVERAGE_INC(dsa_vhost_drain_timeout);
+                break;
+            }
+        }
+    }
+    return accepted;
+}
+
+/* dpdk_ext 'vhost_dequeue' hook. */
+int
+dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
+                  struct rte_mbuf **pkts, uint16_t n)
+{
+    struct dsa_vdev *vdev;
+    int inflight = 0;
+    uint16_t got;
+    int16_t dma;
+    bool async;
+    bool own;
+
+    vdev = dsa_vdev_get(vid, qid, &async);
+    if (!vdev) {
+        return -1;
+    } else if (!async) {
+        got = rte_vhost_dequeue_burst(vid, qid, mp, pkts, n);
+        dsa_stat_add(&vdev->port->stats[qid].cpu, got);
+        return got;
+    }
+    dma = dsa_thread_dma(&own);
+    if (dma < 0) {
+        return -1;
+    }
+    got = rte_vhost_async_try_dequeue_burst(vid, qid, mp, pkts, n, &inflight,
+                                            dma, 0);
+    if (got) {
+        struct dsa_vq_stats *st = &vdev->port->stats[qid];
+        uint64_t bytes = 0;
+
+        for (uint16_t i = 0; i < got; i++) {
+            bytes += rte_pktmbuf_pkt_len(pkts[i]);
+        }
+        dsa_stat_add(&st->submitted, got);
+        dsa_stat_add(&st->completed, got);
+        dsa_stat_add(&st->bytes, bytes);
+    }
+    if (inflight > 0) {
+        dsa_tstate_add(vdev, vid, qid);
+    }
+    return got;
+}
+
+/* Polls the completions of every host-to-guest queue the calling PMD thread
+ * submitted to, on its channel 'dma'.  Returns the packets completed. */
+int
+dsa_vhost_poll(int16_t dma)
+{
+    struct dsa_tstate *ts = dsa_tstate_get();
+    int total = 0;
+
+    size_t i = 0;
+
+    while (i < ts->n) {
+        struct dsa_tvq *t = &ts->vqs[i];
+
+        if (dsa_vdev_async(t->vid, t->qid) != t->vdev) {
+            /* Gone, or back to the CPU path: forget it. */
+            ts->vqs[i] = ts->vqs[--ts->n];
+            continue;
+        }
+        if (!(t->qid & 1)) {
+            total += dsa_vq_complete(t->vdev, t->vid, t->qid, dma);
+        }
+        i++;
+    }
+    return total;
+}
+
+/* Returns true if every copy submitted to channel 'dma' has completed. */
+static bool
+dsa_dma_idle(int16_t dma)
+{
+    struct rte_dma_stats stats;
+
+    if (rte_dma_stats_get(dma, 0, &stats)) {
+        return true;
+    }
+    return stats.completed + stats.errors >= stats.submitted;
+}
+
+/* Drains a queue of the calling thread's set, on 'dma': host-to-guest
+ * copies are completed and their packets released; guest-to-host copies
+ * still in flight are completed and their packets dropped (counted), since
+ * this thread may no longer poll that queue. */
+static void
+dsa_tvq_drain(const struct dsa_tvq *t, int16_t dma)
+{
+    if (!(t->qid & 1)) {
+        dsa_vq_complete(t->vdev, t->vid, t->qid, dma);
+    } else {
+        struct rte_mbuf *pkts[DSA_BURST];
+        uint16_t n = rte_vhost_clear_queue(t->vid, t->qid, pkts, DSA_BURST,
+                                           dma, 0);
+
+        if (n) {
+            rte_pktmbuf_free_bulk(pkts, n);
+            dsa_stat_add(&t->vdev->port->stats[t->qid].dropped, n);
+            COVERAGE_ADD(dsa_vhost_drain_dropped, n);
+        }
+    }
+}
+
+/* Called by a PMD thread before it reloads or gives up channel 'dma': makes
+ * sure nothing it submitted is left in flight on it.  Bounded in time. */
+void
+dsa_vhost_drain_thread(int16_t dma)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    struct dsa_tstate *ts = dsa_tstate_get();
+    long long int deadline = time_msec() + DSA_DRAIN_TIMEOUT_MS;
+
+    if (dma < 0) {
+        ts->n = 0;
+        return;
+    }
+    for (;;) {
+        bool busy = false;
+
+        for (size_t i = 0; i < ts->n; i++) {
+            const struct dsa_tvq *t = &ts->vqs[i];
+
+            if (dsa_vdev_async(t->vid, t->qid) == t->vdev) {
+                dsa_tvq_drain(t, dma);
+                busy = busy || rte_vhost_async_get_inflight(t->vid,
+                                                            t->qid) > 0;
+            }
+        }
+        if (!busy || dsa_dma_idle(dma)) {
+            break;
+        }
+        if (time_msec() > deadline) {
+            COVERAGE_INC(dsa_vhost_drain_timeout);
+            VLOG_WARN_RL(&rl, "DMA channel %d: copies still in flight after "
+                         "%d ms, giving up waiting", dma,
+                         DSA_DRAIN_TIMEOUT_MS);
+            break;
+        }
+    }
+    ts->n = 0;
+}
+
+/* Completes (host-to-guest) or drops (guest-to-host) every copy in flight
+ * on 'vid''s queue 'qid', polling every channel.  With 'locked', DPDK holds
+ * the virtqueue's lock (vring_state_changed) and only the thread-unsafe
+ * calls may be used.  Bounded in time. */
+static void
+dsa_vq_drain_all(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    long long int deadline = time_msec() + DSA_DRAIN_TIMEOUT_MS;
+    struct dsa_vq_stats *st = &vdev->port->stats[qid];
+    unsigned int n_dmas = atomic_count_get(&dsa_n_dmas);
+
+    for (;;) {
+        int inflight = (locked
+                        ? rte_vhost_async_get_inflight_thread_unsafe(vid, qid)
+                        : rte_vhost_async_get_inflight(vid, qid));
+
+        if (inflight <= 0) {
+            return;
+        }
+        for (unsigned int i = 0; i < n_dmas; i++) {
+            struct rte_mbuf *pkts[DSA_BURST];
+            uint16_t n;
+
+            n = (locked
+                 ? rte_vhost_clear_queue_thread_unsafe(vid, qid, pkts,
+                                                       DSA_BURST, dsa_dmas[i],
+                                                       0)
+                 : rte_vhost_clear_queue(vid, qid, pkts, DSA_BURST,
+                                         dsa_dmas[i], 0));
+            if (n) {
+                rte_pktmbuf_free_bulk(pkts, n);
+                if (qid & 1) {
+                    dsa_stat_add(&st->dropped, n);
+                    COVERAGE_ADD(dsa_vhost_drain_dropped, n);
+                } else {
+                    dsa_stat_add(&st->completed, n);
+                }
+            }
+        }
+        if (time_msec() > deadline) {
+            COVERAGE_INC(dsa_vhost_drain_timeout);
+            VLOG_WARN_RL(&rl, "port %s queue %u: %d copies still in flight "
+                         "after %d ms, giving up waiting", vdev->port->name,
+                         qid, inflight, DSA_DRAIN_TIMEOUT_MS);
+            return;
+        }
+    }
+}
+
+/* dpdk_ext 'vhost_driver_flags' hook: async copy for new ports while
+ * dsa-enable is true, except where DPDK cannot combine it. */
+void
+dsa_vhost_driver_flags(const char *netdev_name, uint64_t *flags)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    struct dsa_port *port;
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    port = shash_find_data(&dsa_ports, netdev_name);
+    if (!port) {
+        port = xzalloc(sizeof *port);
+        port->name = xstrdup(netdev_name);
+        port->vid = -1;
+        shash_add(&dsa_ports, netdev_name, port);
+    }
+    port->async = false;
+    port->cpu_reason = NULL;
+    if (!dsa_vhost_policy) {
+        port->cpu_reason = "added while dsa-enable was false: delete and "
+                           "re-add the port to offload it";
+    } else if (*flags & (RTE_VHOST_USER_IOMMU_SUPPORT
+                         | RTE_VHOST_USER_POSTCOPY_SUPPORT)) {
+        port->cpu_reason = "vhost-iommu-support or vhost-postcopy-support "
+                           "is enabled";
+        VLOG_WARN("%s: DPDK cannot combine async copy with "
+                  "vhost-iommu-support or vhost-postcopy-support: this port "
+                  "copies on the CPU", netdev_name);
+    } else {
+        *flags |= RTE_VHOST_USER_ASYNC_COPY;
+        port->async = true;
+    }
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+}
+
+/* Registers async channels on the queues of 'vdev'. */
+static void
+dsa_vdev_register(struct dsa_vdev *vdev)
+    OVS_REQUIRES(dsa_vhost_mutex)
+{
+    for (uint16_t q = 0; q < vdev->nr_vring; q++) {
+        if (vdev->registered[q] || ((q & 1) && !dsa_vhost_dequeue_on)) {
+            continue;
+        }
+        if (rte_vhost_async_channel_register(vdev->vid, q)) {
+            COVERAGE_INC(dsa_vhost_register_failed);
+            VLOG_WARN("%s: registering async copy on queue %u failed: "
+                      "this queue copies on the CPU", vdev->port->name, q);
+            continue;
+        }
+        vdev->registered[q] = true;
+        atomic_store_relaxed(&vdev->async[q], true);
+    }
+    VLOG_INFO("%s: DMA copies on %u virtqueue(s)%s", vdev->port->name,
+              vdev->nr_vring, dsa_vhost_dequeue_on ? ""
+              : " (host-to-guest only: dsa-dequeue is false)");
+}
+
+/* Stops async copy on every queue of 'vdev': it must be invisible to other
+ * threads already (async flags cleared and an RCU grace period passed). */
+static void
+dsa_vdev_unregister(struct dsa_vdev *vdev)
+    OVS_REQUIRES(dsa_vhost_mutex)
+{
+    for (uint16_t q = 0; q < vdev->nr_vring; q++) {
+        if (!vdev->registered[q]) {
+            continue;
+        }
+        dsa_vq_drain_all(vdev, vdev->vid, q, false);
+        if (rte_vhost_async_channel_unregister(vdev->vid, q)) {
+            VLOG_WARN("%s: unregistering async copy on queue %u failed",
+                      vdev->port->name, q);
+        }
+        vdev->registered[q] = false;
+    }
+}
+
+/* dpdk_ext 'vhost_new_device' hook. */
+void
+dsa_vhost_new_device(int vid, const char *netdev_name)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    struct dsa_vdev *vdev;
+    struct dsa_port *port;
+
+    if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
+        return;
+    }
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    port = shash_find_data(&dsa_ports, netdev_name);
+    if (port) {
+        vdev = xzalloc(sizeof *vdev);
+        vdev->vid = vid;
+        vdev->port = port;
+        vdev->nr_vring = MIN(rte_vhost_get_vring_num(vid), DSA_MAX_VRINGS);
+        port->vid = vid;
+        if (dsa_vhost_on && port->async) {
+            dsa_vdev_register(vdev);
+        }
+        ovsrcu_set(&dsa_vdevs[vid], vdev);
+    }
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+}
+
+/* dpdk_ext 'vhost_destroy_device' hook: drains (bounded) and unregisters
+ * the device's async channels. */
+void
+dsa_vhost_destroy_device(int vid)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    struct dsa_vdev *vdev;
+
+    if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
+        return;
+    }
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[vid]);
+    if (vdev) {
+        ovsrcu_set(&dsa_vdevs[vid], NULL);
+        vdev->port->vid = -1;
+        for (uint16_t q = 0; q < vdev->nr_vring; q++) {
+            atomic_store_relaxed(&vdev->async[q], false);
+        }
+    }
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+    if (!vdev) {
+        return;
+    }
+
+    /* No thread uses 'vdev' after this. */
+    ovsrcu_synchronize();
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    dsa_vdev_unregister(vdev);
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+    free(vdev);
+}
+
+/* dpdk_ext 'vhost_vring_state' hook.  DPDK holds the virtqueue locks and
+ * asks us to stop DMA on the queue (before it unmaps guest memory, for
+ * example): complete or drop what is in flight, now. */
+void
+dsa_vhost_vring_state(int vid, uint16_t qid, int enable)
+{
+    struct dsa_vdev *vdev;
+
+    if (enable || vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
+        return;
+    }
+    vdev = ovsrcu_get(struct dsa_vdev *, &dsa_vdevs[vid]);
+    if (vdev && qid < vdev->nr_vring) {
+        bool async;
+
+        atomic_read_relaxed(&vdev->async[qid], &async);
+        if (async) {
+            dsa_vq_drain_all(vdev, vid, qid, true);
+        }
+    }
+}
+
+/* Sets whether ports created from now on get async copy, and whether
+ * devices attached from now on copy guest-to-host through DMA too. */
+void
+dsa_vhost_set_port_policy(bool enable, bool dequeue)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    dsa_vhost_policy = enable;
+    dsa_vhost_dequeue_on = dequeue;
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+}
+
+/* Main thread: DMA channels 'dma_ids' are running; makes vhost use them and
+ * registers async channels on the queues of attached devices. */
+void
+dsa_vhost_start(const int16_t *dma_ids, size_t n, bool dequeue)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    size_t n_ok = 0;
+
+    for (size_t i = 0; i < n && n_ok < DSA_MAX_CHANNELS; i++) {
+        if (rte_vhost_async_dma_configure(dma_ids[i], 0)) {
+            VLOG_WARN("dmadev %d: rte_vhost_async_dma_configure failed: "
+                      "not used", dma_ids[i]);
+            continue;
+        }
+        dsa_dmas[n_ok++] = dma_ids[i];
+    }
+    atomic_count_set(&dsa_n_dmas, n_ok);
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    dsa_vhost_on = n_ok > 0;
+    dsa_vhost_dequeue_on = dequeue;
+    if (dsa_vhost_on) {
+        for (int vid = 0; vid < RTE_MAX_VHOST_DEVICE; vid++) {
+            struct dsa_vdev *vdev;
+
+            vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[vid]);
+            if (vdev && vdev->port->async) {
+                dsa_vdev_register(vdev);
+            }
+        }
+    }
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+}
+
+/* Main thread, before the DMA channels stop: every queue goes back to the
+ * CPU path, after its copies in flight are completed.  Must not be called
+ * with any mutex a PMD thread may wait for held (it waits for an RCU grace
+ * period). */
+void
+dsa_vhost_stop(void)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    dsa_vhost_on = false;
+    for (int vid = 0; vid < RTE_MAX_VHOST_DEVICE; vid++) {
+        struct dsa_vdev *vdev;
+
+        vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[vid]);
+        for (uint16_t q = 0; vdev && q < vdev->nr_vring; q++) {
+            atomic_store_relaxed(&vdev->async[q], false);
+        }
+    }
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+
+    ovsrcu_synchronize();
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    for (int vid = 0; vid < RTE_MAX_VHOST_DEVICE; vid++) {
+        struct dsa_vdev *vdev;
+
+        vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[vid]);
+        if (vdev) {
+            dsa_vdev_unregister(vdev);
+        }
+    }
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+    atomic_count_set(&dsa_n_dmas, 0);
+}
+
+/* Appends the vhost ports and how they copy, for dsa/show, to 's'. */
+void
+dsa_vhost_show(struct ds *s)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    const struct shash_node **nodes;
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    nodes = shash_sort(&dsa_ports);
+    ds_put_format(s, "vhost ports: %"PRIuSIZE"\n", shash_count(&dsa_ports));
+    for (size_t i = 0; i < shash_count(&dsa_ports); i++) {
+        const struct dsa_port *port = nodes[i]->data;
+
+        ds_put_format(s, "  %s: ", port->name);
+        if (port->async) {
+            ds_put_cstr(s, "async copy");
+        } else {
+            ds_put_format(s, "CPU copy (%s)", port->cpu_reason);
+        }
+        if (port->vid >= 0) {
+            ds_put_format(s, ", guest attached (vid %d)", port->vid);
+        } else {
+            ds_put_cstr(s, ", no guest");
+        }
+        ds_put_char(s, '\n');
+    }
+    free(nodes);
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+}
+
+/* Appends the counters of 'port_name' (all ports if NULL) to 's'.  Returns
+ * false if there is no such port. */
+bool
+dsa_vhost_stats_show(struct ds *s, const char *port_name)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    const struct shash_node **nodes;
+    bool found = false;
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    nodes = shash_sort(&dsa_ports);
+    for (size_t i = 0; i < shash_count(&dsa_ports); i++) {
+        struct dsa_port *port = nodes[i]->data;
+        struct dsa_vdev *vdev = NULL;
+        int n_q = DSA_MAX_VRINGS;
+
+        if (port_name && strcmp(port_name, port->name)) {
+            continue;
+        }
+        found = true;
+        if (port->vid >= 0) {
+            vdev = ovsrcu_get_protected(struct dsa_vdev *,
+                                        &dsa_vdevs[port->vid]);
+        }
+        ds_put_format(s, "port %s:\n", port->name);
+        /* Show queues up to the last one with any counter set. */
+        while (n_q > 0) {
+            struct dsa_vq_stats *st = &port->stats[n_q - 1];
+
+            if (dsa_stat_get(&st->submitted) || dsa_stat_get(&st->cpu)
+                || dsa_stat_get(&st->dropped)
+                || (vdev && n_q <= vdev->nr_vring)) {
+                break;
+            }
+            n_q--;
+        }
+        for (int q = 0; q < n_q; q++) {
+            struct dsa_vq_stats *st = &port->stats[q];
+            int inflight = 0;
+            bool async = false;
+
+            if (vdev && q < vdev->nr_vring) {
+                atomic_read_relaxed(&vdev->async[q], &async);
+                if (async) {
+                    inflight = MAX(rte_vhost_async_get_inflight(port->vid, q),
+                                   0);
+                }
+            }
+            ds_put_format(s, "  queue %d (%s): %s, submitted %"PRIu64
+                          ", completed %"PRIu64", in-flight %d, cpu %"PRIu64
+                          ", dropped %"PRIu64", bytes %"PRIu64"\n", q,
+                          q & 1 ? "guest->host" : "host->guest",
+                          !vdev ? "no guest" : async ? "dma" : "cpu",
+                          dsa_stat_get(&st->submitted),
+                          dsa_stat_get(&st->completed), inflight,
+                          dsa_stat_get(&st->cpu), dsa_stat_get(&st->dropped),
+                          dsa_stat_get(&st->bytes));
+        }
+    }
+    free(nodes);
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+    return found || !port_name;
+}
+
+/* Zeroes the counters of every port. */
+void
+dsa_vhost_stats_clear(void)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    struct shash_node *node;
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    SHASH_FOR_EACH (node, &dsa_ports) {
+        struct dsa_port *port = node->data;
+
+        for (int q = 0; q < DSA_MAX_VRINGS; q++) {
+            struct dsa_vq_stats *st = &port->stats[q];
+
+            atomic_store_relaxed(&st->submitted, 0);
+            atomic_store_relaxed(&st->completed, 0);
+            atomic_store_relaxed(&st->cpu, 0);
+            atomic_store_relaxed(&st->dropped, 0);
+            atomic_store_relaxed(&st->bytes, 0);
+        }
+    }
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+}

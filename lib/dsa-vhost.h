@@ -1,0 +1,62 @@
+/*
+ * Copyright (c) 2026 The ovs-dsa authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef DSA_VHOST_H
+#define DSA_VHOST_H 1
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ds;
+struct rte_mbuf;
+struct rte_mempool;
+
+/* vhost async copy glue: which ports and queues copy through DMA channels,
+ * submission and completion, drains, and their counters.  See
+ * docs/design.md, "Data path". */
+
+/* Main thread (dsa.c), under dsa.c's mutex. */
+void dsa_vhost_start(const int16_t *dma_ids, size_t n, bool dequeue);
+void dsa_vhost_stop(void);
+void dsa_vhost_set_port_policy(bool enable, bool dequeue);
+int16_t dsa_vhost_fallback_dma(void);
+
+/* dpdk_ext hooks. */
+void dsa_vhost_driver_flags(const char *netdev_name, uint64_t *flags);
+void dsa_vhost_new_device(int vid, const char *netdev_name);
+void dsa_vhost_destroy_device(int vid);
+void dsa_vhost_vring_state(int vid, uint16_t queue_id, int enable);
+int dsa_vhost_enqueue(int vid, uint16_t queue_id, struct rte_mbuf **pkts,
+                      uint16_t n);
+int dsa_vhost_dequeue(int vid, uint16_t queue_id, struct rte_mempool *,
+                      struct rte_mbuf **pkts, uint16_t n);
+
+/* PMD threads. */
+int dsa_vhost_poll(int16_t dma_id);
+void dsa_vhost_drain_thread(int16_t dma_id);
+
+/* dsa/show and dsa/stats-*. */
+void dsa_vhost_show(struct ds *);
+bool dsa_vhost_stats_show(struct ds *, const char *port);
+void dsa_vhost_stats_clear(void);
+
+/* Provided by dsa.c: the DMA channel the calling thread submits on, or -1
+ * if there is none; '*own' says whether the thread owns it (a PMD thread
+ * with a channel) or borrows a shared one. */
+int16_t dsa_thread_dma(bool *own);
+
+#endif /* dsa-vhost.h */

@@ -143,6 +143,18 @@ dsa_stat_get(atomic_uint64_t *counter)
     return value;
 }
 
+/* Returns the total length of 'pkts'. */
+static uint64_t
+dsa_pkts_bytes(struct rte_mbuf **pkts, uint16_t n)
+{
+    uint64_t bytes = 0;
+
+    for (uint16_t i = 0; i < n; i++) {
+        bytes += rte_pktmbuf_pkt_len(pkts[i]);
+    }
+    return bytes;
+}
+
 /* Returns the tracked device 'vid' if it has queue 'qid', else NULL, and
  * in '*async' whether that queue copies through DMA. */
 static struct dsa_vdev *
@@ -209,14 +221,10 @@ dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
 
     if (n) {
         struct dsa_vq_stats *st = &vdev->port->stats[qid];
-        uint64_t bytes = 0;
 
-        for (uint16_t i = 0; i < n; i++) {
-            bytes += rte_pktmbuf_pkt_len(pkts[i]);
-        }
-        rte_pktmbuf_free_bulk(pkts, n);
         dsa_stat_add(&st->completed, n);
-        dsa_stat_add(&st->bytes, bytes);
+        dsa_stat_add(&st->bytes, dsa_pkts_bytes(pkts, n));
+        rte_pktmbuf_free_bulk(pkts, n);
     }
     return n;
 }
@@ -228,9 +236,7 @@ dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
 int
 dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
 {
-    struct dsa_vq_stats *st;
     struct dsa_vdev *vdev;
-    uint64_t bytes = 0;
     uint16_t accepted;
     int16_t dma;
     bool async;
@@ -258,15 +264,10 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         rte_mbuf_refcnt_update(pkts[i], 1);
     }
     accepted = rte_vhost_submit_enqueue_burst(vid, qid, pkts, n, dma, 0);
-    for (uint16_t i = 0; i < n; i++) {
-        if (i < accepted) {
-            bytes += rte_pktmbuf_pkt_len(pkts[i]);
-        } else {
-            rte_pktmbuf_free(pkts[i]);
-        }
+    for (uint16_t i = accepted; i < n; i++) {
+        rte_pktmbuf_free(pkts[i]);
     }
-    st = &vdev->port->stats[qid];
-    dsa_stat_add(&st->submitted, accepted);
+    dsa_stat_add(&vdev->port->stats[qid].submitted, accepted);
 
     if (own) {
         dsa_tstate_add(vdev, vid, qid);
@@ -318,14 +319,10 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
                                             dma, 0);
     if (got) {
         struct dsa_vq_stats *st = &vdev->port->stats[qid];
-        uint64_t bytes = 0;
 
-        for (uint16_t i = 0; i < got; i++) {
-            bytes += rte_pktmbuf_pkt_len(pkts[i]);
-        }
         dsa_stat_add(&st->submitted, got);
         dsa_stat_add(&st->completed, got);
-        dsa_stat_add(&st->bytes, bytes);
+        dsa_stat_add(&st->bytes, dsa_pkts_bytes(pkts, got));
     }
     if (inflight > 0) {
         dsa_tstate_add(vdev, vid, qid);

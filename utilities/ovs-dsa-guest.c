@@ -116,7 +116,11 @@ guest_check(struct rte_mbuf *m, uint64_t *next)
         n_foreign++;
         return;
     }
-    n_received++;
+    if (!n_received++) {
+        /* A receiver may join a stream that is already flowing: the first
+         * packet sets the baseline. */
+        *next = h->seq;
+    }
     if (h->len != m->pkt_len) {
         n_corrupted++;
         return;

@@ -21,9 +21,10 @@
  * stays attached (--mode=idle) until SIGINT/SIGTERM.  With --count, a
  * sender prints "tx done" once that many packets were sent and stays
  * attached (packets still in its ring would be lost if it left).  Packets
- * carry a sequence number and a payload derived from it, so the receiver
- * reports lost, corrupted and reordered packets.  On exit it prints one
- * line of counters. */
+ * carry a stream number (the sender's tx queue, with --queues), a sequence
+ * number within the stream and a payload derived from both, so the
+ * receiver reports lost, corrupted and reordered packets per stream.  On
+ * exit it prints one line of counters. */
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -46,9 +47,13 @@
 /* Header of every generated packet, after the Ethernet header. */
 struct guest_hdr {
     uint32_t magic;
-    uint32_t len;               /* Whole frame length. */
-    uint64_t seq;
+    uint16_t len;               /* Whole frame length. */
+    uint16_t stream;            /* Sender's tx queue: one stream each. */
+    uint64_t seq;               /* Sequence number within the stream. */
 };
+
+/* Queues (and so streams) at most. */
+#define GUEST_MAX_QUEUES 8
 
 static volatile bool guest_stop;
 
@@ -72,7 +77,7 @@ guest_byte(uint64_t seq, uint32_t i)
 
 /* Fills 'm' with packet 'seq' of 'len' bytes. */
 static void
-guest_fill(struct rte_mbuf *m, uint64_t seq, uint32_t len)
+guest_fill(struct rte_mbuf *m, uint16_t stream, uint64_t seq, uint32_t len)
 {
     struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
     struct guest_hdr *h = (struct guest_hdr *) (eth + 1);
@@ -86,17 +91,19 @@ guest_fill(struct rte_mbuf *m, uint64_t seq, uint32_t len)
     eth->ether_type = rte_cpu_to_be_16(GUEST_ETHERTYPE);
     h->magic = GUEST_MAGIC;
     h->len = len;
+    h->stream = stream;
     h->seq = seq;
     for (uint32_t i = off; i < len; i++) {
-        p[i - off] = guest_byte(seq, i);
+        p[i - off] = guest_byte(seq ^ ((uint64_t) stream << 48), i);
     }
     m->data_len = m->pkt_len = len;
 }
 
-/* Checks received packet 'm' against the stream; 'next' is the sequence
- * number expected next. */
+/* Checks received packet 'm' against its stream; 'next[s]' is the sequence
+ * number expected next in stream 's', 'seen[s]' whether stream 's' has
+ * started. */
 static void
-guest_check(struct rte_mbuf *m, uint64_t *next)
+guest_check(struct rte_mbuf *m, uint64_t next[], bool seen[])
 {
     const struct rte_ether_hdr *eth;
     const struct guest_hdr *h;
@@ -112,13 +119,16 @@ guest_check(struct rte_mbuf *m, uint64_t *next)
     eth = (const struct rte_ether_hdr *) p;
     h = (const struct guest_hdr *) (eth + 1);
     if (eth->ether_type != rte_cpu_to_be_16(GUEST_ETHERTYPE)
-        || h->magic != GUEST_MAGIC) {
+        || h->magic != GUEST_MAGIC || h->stream >= GUEST_MAX_QUEUES) {
         n_foreign++;
         return;
     }
-    if (!n_received++) {
+    n_received++;
+    next += h->stream;
+    if (!seen[h->stream]) {
         /* A receiver may join a stream that is already flowing: the first
          * packet sets the baseline. */
+        seen[h->stream] = true;
         *next = h->seq;
     }
     if (h->len != m->pkt_len) {
@@ -126,7 +136,7 @@ guest_check(struct rte_mbuf *m, uint64_t *next)
         return;
     }
     for (uint32_t i = off; i < m->pkt_len; i++) {
-        if (p[i] != guest_byte(h->seq, i)) {
+        if (p[i] != guest_byte(h->seq ^ ((uint64_t) h->stream << 48), i)) {
             n_corrupted++;
             return;
         }
@@ -143,7 +153,7 @@ static void
 usage(const char *name)
 {
     printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] [--size=BYTES] "
-           "[--count=N] [--pps=N] [--start-file=PATH]\n", name);
+           "[--count=N] [--pps=N] [--start-file=PATH] [--queues=N]\n", name);
 }
 
 int
@@ -155,6 +165,7 @@ main(int argc, char *argv[])
         {"count", required_argument, NULL, 'c'},
         {"pps", required_argument, NULL, 'p'},
         {"start-file", required_argument, NULL, 'f'},
+        {"queues", required_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -162,7 +173,10 @@ main(int argc, char *argv[])
     struct rte_mempool *mp;
     const char *mode = "rx";
     const char *start_file = NULL;
-    uint64_t count = 0, pps = 0, next = 0, seq = 0;
+    uint64_t next[GUEST_MAX_QUEUES] = { 0 }, seq[GUEST_MAX_QUEUES] = { 0 };
+    bool seen[GUEST_MAX_QUEUES] = { false };
+    uint64_t count = 0, pps = 0;
+    uint16_t n_queues = 1, txq = 0;
     uint32_t size = 64;
     uint16_t port = 0;
     int ret, c;
@@ -191,6 +205,9 @@ main(int argc, char *argv[])
         case 'f':
             start_file = optarg;
             break;
+        case 'q':
+            n_queues = strtoul(optarg, NULL, 10);
+            break;
         default:
             usage(argv[0]);
             return c == 'h' ? 0 : 1;
@@ -204,6 +221,10 @@ main(int argc, char *argv[])
         || size > 9000) {
         fprintf(stderr, "--size: expected %zu to 9000\n",
                 sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr));
+        return 1;
+    }
+    if (n_queues < 1 || n_queues > GUEST_MAX_QUEUES) {
+        fprintf(stderr, "--queues: expected 1 to %d\n", GUEST_MAX_QUEUES);
         return 1;
     }
     if (!rte_eth_dev_count_avail()) {
@@ -224,11 +245,20 @@ main(int argc, char *argv[])
     }
     memset(&conf, 0, sizeof conf);
     conf.rxmode.mtu = 9000;
-    if (rte_eth_dev_configure(port, 1, 1, &conf)
-        || rte_eth_rx_queue_setup(port, 0, 1024, rte_socket_id(), NULL, mp)
-        || rte_eth_tx_queue_setup(port, 0, 1024, rte_socket_id(), NULL)
-        || rte_eth_dev_start(port)) {
-        fprintf(stderr, "port setup failed\n");
+    if (rte_eth_dev_configure(port, n_queues, n_queues, &conf)) {
+        fprintf(stderr, "port configuration failed\n");
+        return 1;
+    }
+    for (uint16_t q = 0; q < n_queues; q++) {
+        if (rte_eth_rx_queue_setup(port, q, 1024, rte_socket_id(), NULL, mp)
+            || rte_eth_tx_queue_setup(port, q, 1024, rte_socket_id(),
+                                      NULL)) {
+            fprintf(stderr, "queue %u setup failed\n", q);
+            return 1;
+        }
+    }
+    if (rte_eth_dev_start(port)) {
+        fprintf(stderr, "port start failed\n");
         return 1;
     }
     printf("guest ready: mode %s\n", mode);
@@ -238,11 +268,13 @@ main(int argc, char *argv[])
      * creates it once the switch is ready to forward. */
     while (start_file && !strcmp(mode, "tx") && !guest_stop
            && access(start_file, F_OK)) {
-        struct rte_mbuf *junk[GUEST_BURST];
-        uint16_t n = rte_eth_rx_burst(port, 0, junk, GUEST_BURST);
+        for (uint16_t q = 0; q < n_queues; q++) {
+            struct rte_mbuf *junk[GUEST_BURST];
+            uint16_t n = rte_eth_rx_burst(port, q, junk, GUEST_BURST);
 
-        rte_pktmbuf_free_bulk(junk, n);
-        n_foreign += n;
+            rte_pktmbuf_free_bulk(junk, n);
+            n_foreign += n;
+        }
         usleep(1000);
     }
 
@@ -250,13 +282,18 @@ main(int argc, char *argv[])
     bool tx_done = false;
     while (!guest_stop) {
         struct rte_mbuf *pkts[GUEST_BURST];
-        uint16_t n = rte_eth_rx_burst(port, 0, pkts, GUEST_BURST);
+        uint32_t n = 0;
 
-        for (uint16_t i = 0; i < n; i++) {
-            if (!strcmp(mode, "rx")) {
-                guest_check(pkts[i], &next);
+        for (uint16_t q = 0; q < n_queues; q++) {
+            uint16_t n_q = rte_eth_rx_burst(port, q, pkts, GUEST_BURST);
+
+            for (uint16_t i = 0; i < n_q; i++) {
+                if (!strcmp(mode, "rx")) {
+                    guest_check(pkts[i], next, seen);
+                }
+                rte_pktmbuf_free(pkts[i]);
             }
-            rte_pktmbuf_free(pkts[i]);
+            n += n_q;
         }
 
         if (!strcmp(mode, "tx") && (!count || n_sent < count)) {
@@ -280,14 +317,16 @@ main(int argc, char *argv[])
                 if (!pkts[k]) {
                     break;
                 }
-                guest_fill(pkts[k], seq + k, size);
+                guest_fill(pkts[k], txq, seq[txq] + k, size);
             }
-            sent = rte_eth_tx_burst(port, 0, pkts, k);
+            sent = rte_eth_tx_burst(port, txq, pkts, k);
             for (uint16_t i = sent; i < k; i++) {
                 rte_pktmbuf_free(pkts[i]);
             }
-            seq += sent;
+            seq[txq] += sent;
             n_sent += sent;
+            /* One stream per queue, in turn. */
+            txq = (txq + 1) % n_queues;
         } else if (!strcmp(mode, "tx") && count && n_sent == count
                    && !tx_done) {
             /* Stay attached: packets still in the ring would be lost if

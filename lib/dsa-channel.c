@@ -527,7 +527,7 @@ dsa_pool_format(const struct dsa_pool *pool, struct ds *s)
         pmds[n++] = pmd;
     }
     qsort(pmds, n, sizeof *pmds, dsa_pmd_cmp);
-    ds_put_cstr(s, "pmds without a channel (CPU copy):");
+    ds_put_cstr(s, "pmds without a channel of their own:");
     for (size_t i = 0; i < n; i++) {
         if (!pmds[i]->chan) {
             ds_put_format(s, " core %u (numa %d)", pmds[i]->core_id,

@@ -29,6 +29,7 @@
 #include "coverage.h"
 #include "dsa-channel.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/netdev.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
@@ -108,6 +109,87 @@ static OVSRCU_TYPE(struct dsa_vdev *) dsa_vdevs[RTE_MAX_VHOST_DEVICE];
  * to threads that have no channel of their own. */
 static int16_t dsa_dmas[DSA_MAX_CHANNELS];
 static atomic_count dsa_n_dmas = ATOMIC_COUNT_INIT(0);
+
+/* Which ports' queues each DMA channel has served since the last drain of
+ * its user: for dsa/show.  Entries are added when a thread first submits
+ * to a queue (rare: once per queue per drain), so a short mutex of its
+ * own keeps the fast path clear of 'dsa_vhost_mutex'. */
+struct dsa_serving {
+    int16_t dma;
+    const struct dsa_port *port;
+    uint16_t qid;
+};
+#define DSA_MAX_SERVING 256
+static struct ovs_mutex dsa_serving_mutex = OVS_MUTEX_INITIALIZER;
+static struct dsa_serving dsa_serving[DSA_MAX_SERVING]
+    OVS_GUARDED_BY(dsa_serving_mutex);
+static size_t dsa_n_serving OVS_GUARDED_BY(dsa_serving_mutex);
+
+/* Records that channel 'dma' carries copies of 'port''s queue 'qid'. */
+static void
+dsa_serving_add(int16_t dma, const struct dsa_port *port, uint16_t qid)
+    OVS_EXCLUDED(dsa_serving_mutex)
+{
+    ovs_mutex_lock(&dsa_serving_mutex);
+    for (size_t i = 0; i < dsa_n_serving; i++) {
+        const struct dsa_serving *sv = &dsa_serving[i];
+
+        if (sv->dma == dma && sv->port == port && sv->qid == qid) {
+            goto out;
+        }
+    }
+    if (dsa_n_serving < DSA_MAX_SERVING) {
+        dsa_serving[dsa_n_serving++] = (struct dsa_serving) { dma, port,
+                                                              qid };
+    }
+out:
+    ovs_mutex_unlock(&dsa_serving_mutex);
+}
+
+/* Forgets what channel 'dma' served ('dma' -1: every channel), or, with
+ * 'port', only what it served of that port. */
+static void
+dsa_serving_forget(int16_t dma, const struct dsa_port *port)
+    OVS_EXCLUDED(dsa_serving_mutex)
+{
+    size_t i = 0;
+
+    ovs_mutex_lock(&dsa_serving_mutex);
+    while (i < dsa_n_serving) {
+        const struct dsa_serving *sv = &dsa_serving[i];
+
+        if ((dma < 0 || sv->dma == dma) && (!port || sv->port == port)) {
+            dsa_serving[i] = dsa_serving[--dsa_n_serving];
+        } else {
+            i++;
+        }
+    }
+    ovs_mutex_unlock(&dsa_serving_mutex);
+}
+
+/* Appends to 's' the queues channel 'dma' serves, as
+ * " vhu0 txq 0, vhu1 rxq 0", or " none". */
+void
+dsa_vhost_format_serving(struct ds *s, int16_t dma)
+    OVS_EXCLUDED(dsa_serving_mutex)
+{
+    bool any = false;
+
+    ovs_mutex_lock(&dsa_serving_mutex);
+    for (size_t i = 0; i < dsa_n_serving; i++) {
+        const struct dsa_serving *sv = &dsa_serving[i];
+
+        if (sv->dma == dma) {
+            ds_put_format(s, "%s %s %s %u", any ? "," : "", sv->port->name,
+                          sv->qid & 1 ? "rxq" : "txq", sv->qid / 2);
+            any = true;
+        }
+    }
+    ovs_mutex_unlock(&dsa_serving_mutex);
+    if (!any) {
+        ds_put_cstr(s, " none");
+    }
+}
 
 /* A virtqueue the calling thread has submitted to. */
 struct dsa_tvq {
@@ -196,7 +278,7 @@ dsa_vhost_fallback_dma(void)
 /* Remembers that the calling thread has copies in flight on 'vdev''s
  * queue 'qid'. */
 static void
-dsa_tstate_add(struct dsa_vdev *vdev, int vid, uint16_t qid)
+dsa_tstate_add(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
 {
     struct dsa_tstate *ts = dsa_tstate_get();
 
@@ -207,6 +289,7 @@ dsa_tstate_add(struct dsa_vdev *vdev, int vid, uint16_t qid)
     }
     if (ts->n < DSA_THREAD_VQS) {
         ts->vqs[ts->n++] = (struct dsa_tvq) { vdev, vid, qid };
+        dsa_serving_add(dma, vdev->port, qid);
     }
 }
 
@@ -270,7 +353,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     dsa_stat_add(&vdev->port->stats[qid].submitted, accepted);
 
     if (own) {
-        dsa_tstate_add(vdev, vid, qid);
+        dsa_tstate_add(vdev, vid, qid, dma);
     } else if (accepted) {
         /* A thread without a polling loop of its own (the main thread's
          * packet-out, for example) completes what it submitted before it
@@ -325,7 +408,7 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
         dsa_stat_add(&st->bytes, dsa_pkts_bytes(pkts, got));
     }
     if (inflight > 0) {
-        dsa_tstate_add(vdev, vid, qid);
+        dsa_tstate_add(vdev, vid, qid, dma);
     }
     return got;
 }
@@ -425,6 +508,9 @@ dsa_vhost_drain_thread(int16_t dma)
                          DSA_DRAIN_TIMEOUT_MS);
             break;
         }
+    }
+    if (ts->n) {
+        dsa_serving_forget(dma, NULL);
     }
     ts->n = 0;
 }
@@ -610,6 +696,7 @@ dsa_vhost_destroy_device(int vid)
 
     /* No thread uses 'vdev' after this. */
     ovsrcu_synchronize();
+    dsa_serving_forget(-1, vdev->port);
 
     ovs_mutex_lock(&dsa_vhost_mutex);
     dsa_vdev_unregister(vdev);
@@ -718,6 +805,7 @@ dsa_vhost_stop(void)
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
     atomic_count_set(&dsa_n_dmas, 0);
+    dsa_serving_forget(-1, NULL);
 }
 
 /* Appends the vhost ports and how they copy, for dsa/show, to 's'. */
@@ -750,6 +838,31 @@ dsa_vhost_show(struct ds *s)
     ovs_mutex_unlock(&dsa_vhost_mutex);
 }
 
+/* Returns how many queues of 'port' to report: those of its attached
+ * device, and up to the last one with a counter set. */
+static int
+dsa_port_n_queues(struct dsa_port *port)
+    OVS_REQUIRES(dsa_vhost_mutex)
+{
+    struct dsa_vdev *vdev = NULL;
+    int n_q = DSA_MAX_VRINGS;
+
+    if (port->vid >= 0) {
+        vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[port->vid]);
+    }
+    while (n_q > 0) {
+        struct dsa_vq_stats *st = &port->stats[n_q - 1];
+
+        if (dsa_stat_get(&st->submitted) || dsa_stat_get(&st->cpu)
+            || dsa_stat_get(&st->dropped)
+            || (vdev && n_q <= vdev->nr_vring)) {
+            break;
+        }
+        n_q--;
+    }
+    return n_q;
+}
+
 /* Appends the counters of 'port_name' (all ports if NULL) to 's'.  Returns
  * false if there is no such port. */
 bool
@@ -764,7 +877,7 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
     for (size_t i = 0; i < shash_count(&dsa_ports); i++) {
         struct dsa_port *port = nodes[i]->data;
         struct dsa_vdev *vdev = NULL;
-        int n_q = DSA_MAX_VRINGS;
+        int n_q;
 
         if (port_name && strcmp(port_name, port->name)) {
             continue;
@@ -775,17 +888,7 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
                                         &dsa_vdevs[port->vid]);
         }
         ds_put_format(s, "port %s:\n", port->name);
-        /* Show queues up to the last one with any counter set. */
-        while (n_q > 0) {
-            struct dsa_vq_stats *st = &port->stats[n_q - 1];
-
-            if (dsa_stat_get(&st->submitted) || dsa_stat_get(&st->cpu)
-                || dsa_stat_get(&st->dropped)
-                || (vdev && n_q <= vdev->nr_vring)) {
-                break;
-            }
-            n_q--;
-        }
+        n_q = dsa_port_n_queues(port);
         for (int q = 0; q < n_q; q++) {
             struct dsa_vq_stats *st = &port->stats[q];
             int inflight = 0;
@@ -835,5 +938,48 @@ dsa_vhost_stats_clear(void)
             atomic_store_relaxed(&st->bytes, 0);
         }
     }
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+}
+
+/* dpdk_ext 'vhost_custom_stats' hook: appends the counters of port
+ * 'netdev_name' to its Interface statistics, named after OvS's own
+ * (dsa_tx_q0_* for the host-to-guest queue 0, dsa_rx_q0_* for the
+ * guest-to-host one). */
+void
+dsa_vhost_custom_stats(const char *netdev_name,
+                       struct netdev_custom_stats *cs)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    static const char *const fields[] = {
+        "submitted", "completed", "cpu", "dropped", "bytes",
+    };
+    struct dsa_port *port;
+    int n_q;
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    port = shash_find_data(&dsa_ports, netdev_name);
+    if (!port) {
+        goto out;
+    }
+    n_q = dsa_port_n_queues(port);
+    cs->counters = xrealloc(cs->counters,
+                            (cs->size + n_q * ARRAY_SIZE(fields))
+                            * sizeof *cs->counters);
+    for (int q = 0; q < n_q; q++) {
+        struct dsa_vq_stats *st = &port->stats[q];
+        atomic_uint64_t *values[] = {
+            &st->submitted, &st->completed, &st->cpu, &st->dropped,
+            &st->bytes,
+        };
+
+        for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+            struct netdev_custom_counter *c = &cs->counters[cs->size++];
+
+            snprintf(c->name, sizeof c->name, "dsa_%s_q%d_%s",
+                     q & 1 ? "rx" : "tx", q / 2, fields[i]);
+            c->value = dsa_stat_get(values[i]);
+        }
+    }
+out:
     ovs_mutex_unlock(&dsa_vhost_mutex);
 }

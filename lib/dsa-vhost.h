@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct ds;
+struct netdev_custom_stats;
 struct rte_mbuf;
 struct rte_mempool;
 
@@ -53,6 +54,9 @@ void dsa_vhost_drain_thread(int16_t dma_id);
 void dsa_vhost_show(struct ds *);
 bool dsa_vhost_stats_show(struct ds *, const char *port);
 void dsa_vhost_stats_clear(void);
+void dsa_vhost_custom_stats(const char *netdev_name,
+                            struct netdev_custom_stats *);
+void dsa_vhost_format_serving(struct ds *, int16_t dma);
 
 /* Provided by dsa.c: the DMA channel the calling thread submits on, or -1
  * if there is none; '*own' says whether the thread owns it (a PMD thread

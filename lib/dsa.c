@@ -463,6 +463,15 @@ dsa_show(struct ds *s)
 
     if (dsa_active || dsa_stopping) {
         dsa_pool_format(&dsa_pool, s);
+        for (size_t i = 0; i < dsa_pool.n_chans; i++) {
+            const struct dsa_channel *ch = &dsa_pool.chans[i];
+
+            if (ch->state == DSA_CH_RUNNING && ch->dev_id >= 0) {
+                ds_put_format(s, "%s serves:", ch->name);
+                dsa_vhost_format_serving(s, ch->dev_id);
+                ds_put_char(s, '\n');
+            }
+        }
     }
     dsa_vhost_show(s);
 
@@ -540,6 +549,7 @@ static const struct dpdk_ext_class dsa_ext_class = {
     .vhost_vring_state = dsa_vhost_vring_state,
     .vhost_enqueue = dsa_vhost_enqueue,
     .vhost_dequeue = dsa_vhost_dequeue,
+    .vhost_custom_stats = dsa_vhost_custom_stats,
 };
 
 OVS_CONSTRUCTOR(dsa_register)

@@ -44,6 +44,8 @@ COVERAGE_DEFINE(dsa_vhost_drain_timeout);
 COVERAGE_DEFINE(dsa_vhost_register_failed);
 COVERAGE_DEFINE(dsa_vhost_drain_dropped);
 COVERAGE_DEFINE(dsa_vhost_borrowed_channel);
+COVERAGE_DEFINE(dsa_vhost_thread_vqs_full);
+COVERAGE_DEFINE(dsa_vhost_draining_drop);
 
 /* Virtqueues per device DPDK 22.11 supports (VHOST_MAX_VRING). */
 #define DSA_MAX_VRINGS 256
@@ -55,6 +57,10 @@ COVERAGE_DEFINE(dsa_vhost_borrowed_channel);
  * completing cannot hold up a PMD reload, the vhost thread or the main
  * thread longer than this. */
 #define DSA_DRAIN_TIMEOUT_MS 500
+
+/* How long a thread without a polling loop waits for the copies it
+ * submitted, in milliseconds. */
+#define DSA_SYNC_WAIT_MS 10
 
 /* Virtqueues a thread tracks for completion polling and drains. */
 #define DSA_THREAD_VQS 128
@@ -78,14 +84,25 @@ struct dsa_port {
     struct dsa_vq_stats stats[DSA_MAX_VRINGS];
 };
 
+/* How a virtqueue copies. */
+enum dsa_vq_mode {
+    DSA_VQ_CPU,                 /* No async channel: synchronous vhost API. */
+    DSA_VQ_DMA,                 /* Async channel registered and in use. */
+    DSA_VQ_DRAINING,            /* Async channel registered, being emptied
+                                 * before it is unregistered: no new copy is
+                                 * submitted (packets for it are dropped and
+                                 * counted), and the synchronous API is not
+                                 * used either, since copies are in flight. */
+};
+
 /* A vhost device (guest connection) of a port. */
 struct dsa_vdev {
     int vid;
     struct dsa_port *port;
     uint16_t nr_vring;
-    bool registered[DSA_MAX_VRINGS];    /* Async channel registered.
-                                         * Guarded by dsa_vhost_mutex. */
-    atomic_bool async[DSA_MAX_VRINGS];  /* Registered and usable. */
+    atomic_int mode[DSA_MAX_VRINGS];    /* enum dsa_vq_mode.  Written under
+                                         * dsa_vhost_mutex, read by any
+                                         * thread. */
 };
 
 static struct ovs_mutex dsa_vhost_mutex = OVS_MUTEX_INITIALIZER;
@@ -106,9 +123,27 @@ static bool dsa_vhost_dequeue_on OVS_GUARDED_BY(dsa_vhost_mutex);
 static OVSRCU_TYPE(struct dsa_vdev *) dsa_vdevs[RTE_MAX_VHOST_DEVICE];
 
 /* The running DMA channels configured for vhost: used by drains, and lent
- * to threads that have no channel of their own. */
+ * to threads that have no channel of their own.  'dsa_dmas' is filled
+ * before 'dsa_n_dmas' is published (release) and read after it (acquire);
+ * it is only refilled while 'dsa_n_dmas' is 0 and no queue copies through
+ * DMA. */
 static int16_t dsa_dmas[DSA_MAX_CHANNELS];
-static atomic_count dsa_n_dmas = ATOMIC_COUNT_INIT(0);
+static atomic_uint dsa_n_dmas = ATOMIC_VAR_INIT(0);
+
+static unsigned int
+dsa_n_dmas_get(void)
+{
+    unsigned int n;
+
+    atomic_read_explicit(&dsa_n_dmas, &n, memory_order_acquire);
+    return n;
+}
+
+static void
+dsa_n_dmas_set(unsigned int n)
+{
+    atomic_store_explicit(&dsa_n_dmas, n, memory_order_release);
+}
 
 /* Which ports' queues each DMA channel has served since the last drain of
  * its user: for dsa/show.  Entries are added when a thread first submits
@@ -238,13 +273,13 @@ dsa_pkts_bytes(struct rte_mbuf **pkts, uint16_t n)
 }
 
 /* Returns the tracked device 'vid' if it has queue 'qid', else NULL, and
- * in '*async' whether that queue copies through DMA. */
+ * in '*mode' how that queue copies. */
 static struct dsa_vdev *
-dsa_vdev_get(int vid, uint16_t qid, bool *async)
+dsa_vdev_get(int vid, uint16_t qid, int *mode)
 {
     struct dsa_vdev *vdev;
 
-    *async = false;
+    *mode = DSA_VQ_CPU;
     if (OVS_UNLIKELY(vid < 0 || vid >= RTE_MAX_VHOST_DEVICE)) {
         return NULL;
     }
@@ -252,7 +287,7 @@ dsa_vdev_get(int vid, uint16_t qid, bool *async)
     if (!vdev || qid >= vdev->nr_vring) {
         return NULL;
     }
-    atomic_read_relaxed(&vdev->async[qid], async);
+    atomic_read_relaxed(&vdev->mode[qid], mode);
     return vdev;
 }
 
@@ -261,10 +296,20 @@ dsa_vdev_get(int vid, uint16_t qid, bool *async)
 static struct dsa_vdev *
 dsa_vdev_async(int vid, uint16_t qid)
 {
-    bool async;
-    struct dsa_vdev *vdev = dsa_vdev_get(vid, qid, &async);
+    int mode;
+    struct dsa_vdev *vdev = dsa_vdev_get(vid, qid, &mode);
 
-    return async ? vdev : NULL;
+    return mode == DSA_VQ_DMA ? vdev : NULL;
+}
+
+/* Returns true if 'vdev''s queue 'qid' has an async channel registered. */
+static bool
+dsa_vq_registered(struct dsa_vdev *vdev, uint16_t qid)
+{
+    int mode;
+
+    atomic_read_relaxed(&vdev->mode[qid], &mode);
+    return mode != DSA_VQ_CPU;
 }
 
 /* Returns a running channel for a thread that has none of its own, or -1
@@ -272,7 +317,7 @@ dsa_vdev_async(int vid, uint16_t qid)
 int16_t
 dsa_vhost_fallback_dma(void)
 {
-    return atomic_count_get(&dsa_n_dmas) ? dsa_dmas[0] : -1;
+    return dsa_n_dmas_get() ? dsa_dmas[0] : -1;
 }
 
 /* Remembers that the calling thread has copies in flight on 'vdev''s
@@ -290,6 +335,13 @@ dsa_tstate_add(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
     if (ts->n < DSA_THREAD_VQS) {
         ts->vqs[ts->n++] = (struct dsa_tvq) { vdev, vid, qid };
         dsa_serving_add(dma, vdev->port, qid);
+    } else {
+        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+        COVERAGE_INC(dsa_vhost_thread_vqs_full);
+        VLOG_WARN_RL(&rl, "a thread sends to more than %d DMA queues: "
+                     "copies of %s queue %u are completed only when it is "
+                     "sent to again", DSA_THREAD_VQS, vdev->port->name, qid);
     }
 }
 
@@ -322,20 +374,23 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     struct dsa_vdev *vdev;
     uint16_t accepted;
     int16_t dma;
-    bool async;
-    bool own;
+    bool own, pmd;
+    int mode;
 
-    vdev = dsa_vdev_get(vid, qid, &async);
+    vdev = dsa_vdev_get(vid, qid, &mode);
     if (!vdev) {
         return -1;
-    } else if (!async) {
+    } else if (mode == DSA_VQ_CPU) {
         accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
         dsa_stat_add(&vdev->port->stats[qid].cpu, accepted);
         return accepted;
     }
-    dma = dsa_thread_dma(&own);
-    if (dma < 0) {
-        return -1;
+    dma = dsa_thread_dma(&own, &pmd);
+    if (mode == DSA_VQ_DRAINING || dma < 0) {
+        /* Neither path is allowed now: the caller drops the packets. */
+        dsa_stat_add(&vdev->port->stats[qid].dropped, n);
+        COVERAGE_ADD(dsa_vhost_draining_drop, n);
+        return 0;
     } else if (!own) {
         COVERAGE_INC(dsa_vhost_borrowed_channel);
     }
@@ -352,19 +407,19 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     }
     dsa_stat_add(&vdev->port->stats[qid].submitted, accepted);
 
-    if (own) {
+    if (pmd) {
+        /* Its polling loop completes them, on its own or a borrowed
+         * channel. */
         dsa_tstate_add(vdev, vid, qid, dma);
     } else if (accepted) {
-        /* A thread without a polling loop of its own (the main thread's
-         * packet-out, for example) completes what it submitted before it
-         * returns, within a bound: if a PMD thread also sends to this
-         * queue, it harvests the rest. */
-        long long int deadline = time_msec() + DSA_DRAIN_TIMEOUT_MS;
-        uint32_t done = 0;
+        /* A thread without a polling loop (the main thread's packet-out,
+         * for example) completes the queue's copies before it returns,
+         * within a short bound: if a PMD thread also sends to this queue,
+         * that thread completes the rest. */
+        long long int deadline = time_msec() + DSA_SYNC_WAIT_MS;
 
-        while (done < accepted
-               && rte_vhost_async_get_inflight(vid, qid) > 0) {
-            done += dsa_vq_complete(vdev, vid, qid, dma);
+        while (rte_vhost_async_get_inflight(vid, qid)) {
+            dsa_vq_complete(vdev, vid, qid, dma);
             if (time_msec() > deadline) {
                 COVERAGE_INC(dsa_vhost_drain_timeout);
                 break;
@@ -381,22 +436,23 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
 {
     struct dsa_vdev *vdev;
     int inflight = 0;
+    bool own, pmd;
     uint16_t got;
     int16_t dma;
-    bool async;
-    bool own;
+    int mode;
 
-    vdev = dsa_vdev_get(vid, qid, &async);
+    vdev = dsa_vdev_get(vid, qid, &mode);
     if (!vdev) {
         return -1;
-    } else if (!async) {
+    } else if (mode == DSA_VQ_CPU) {
         got = rte_vhost_dequeue_burst(vid, qid, mp, pkts, n);
         dsa_stat_add(&vdev->port->stats[qid].cpu, got);
         return got;
     }
-    dma = dsa_thread_dma(&own);
-    if (dma < 0) {
-        return -1;
+    dma = dsa_thread_dma(&own, &pmd);
+    if (mode == DSA_VQ_DRAINING || dma < 0) {
+        /* Packets stay in the guest's ring until the queue has a mode. */
+        return 0;
     }
     got = rte_vhost_async_try_dequeue_burst(vid, qid, mp, pkts, n, &inflight,
                                             dma, 0);
@@ -454,27 +510,31 @@ dsa_dma_idle(int16_t dma)
 /* Drains a queue of the calling thread's set, on 'dma': host-to-guest
  * copies are completed and their packets released; guest-to-host copies
  * still in flight are completed and their packets dropped (counted), since
- * this thread may no longer poll that queue. */
-static void
+ * this thread may no longer poll that queue.  Returns the packets
+ * released. */
+static uint16_t
 dsa_tvq_drain(const struct dsa_tvq *t, int16_t dma)
 {
-    if (!(t->qid & 1)) {
-        dsa_vq_complete(t->vdev, t->vid, t->qid, dma);
-    } else {
-        struct rte_mbuf *pkts[DSA_BURST];
-        uint16_t n = rte_vhost_clear_queue(t->vid, t->qid, pkts, DSA_BURST,
-                                           dma, 0);
+    struct rte_mbuf *pkts[DSA_BURST];
+    uint16_t n;
 
-        if (n) {
-            rte_pktmbuf_free_bulk(pkts, n);
-            dsa_stat_add(&t->vdev->port->stats[t->qid].dropped, n);
-            COVERAGE_ADD(dsa_vhost_drain_dropped, n);
-        }
+    if (!(t->qid & 1)) {
+        return dsa_vq_complete(t->vdev, t->vid, t->qid, dma);
     }
+    n = rte_vhost_clear_queue(t->vid, t->qid, pkts, DSA_BURST, dma, 0);
+    if (n) {
+        rte_pktmbuf_free_bulk(pkts, n);
+        dsa_stat_add(&t->vdev->port->stats[t->qid].dropped, n);
+        COVERAGE_ADD(dsa_vhost_drain_dropped, n);
+    }
+    return n;
 }
 
 /* Called by a PMD thread before it reloads or gives up channel 'dma': makes
- * sure nothing it submitted is left in flight on it.  Bounded in time. */
+ * sure nothing it submitted is left in flight on it.  It stops when its
+ * queues have nothing in flight or, with other threads still sending to
+ * them, when a pass released nothing and the channel has completed every
+ * copy submitted to it.  Bounded in time. */
 void
 dsa_vhost_drain_thread(int16_t dma)
 {
@@ -487,18 +547,20 @@ dsa_vhost_drain_thread(int16_t dma)
         return;
     }
     for (;;) {
+        unsigned int released = 0;
         bool busy = false;
 
         for (size_t i = 0; i < ts->n; i++) {
             const struct dsa_tvq *t = &ts->vqs[i];
 
             if (dsa_vdev_async(t->vid, t->qid) == t->vdev) {
-                dsa_tvq_drain(t, dma);
+                released += dsa_tvq_drain(t, dma);
+                /* -1 means busy: not known to be empty. */
                 busy = busy || rte_vhost_async_get_inflight(t->vid,
-                                                            t->qid) > 0;
+                                                            t->qid) != 0;
             }
         }
-        if (!busy || dsa_dma_idle(dma)) {
+        if (!busy || (!released && dsa_dma_idle(dma))) {
             break;
         }
         if (time_msec() > deadline) {
@@ -516,24 +578,26 @@ dsa_vhost_drain_thread(int16_t dma)
 }
 
 /* Completes (host-to-guest) or drops (guest-to-host) every copy in flight
- * on 'vid''s queue 'qid', polling every channel.  With 'locked', DPDK holds
- * the virtqueue's lock (vring_state_changed) and only the thread-unsafe
- * calls may be used.  Bounded in time. */
-static void
-dsa_vq_drain_all(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked)
+ * on 'vid''s queue 'qid', polling every channel, until 'deadline'.  With
+ * 'locked', DPDK holds the virtqueue's lock (vring_state_changed) and only
+ * the thread-unsafe calls may be used.  Returns true if nothing is left in
+ * flight. */
+static bool
+dsa_vq_drain_all(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked,
+                 long long int deadline)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
-    long long int deadline = time_msec() + DSA_DRAIN_TIMEOUT_MS;
     struct dsa_vq_stats *st = &vdev->port->stats[qid];
-    unsigned int n_dmas = atomic_count_get(&dsa_n_dmas);
+    unsigned int n_dmas = dsa_n_dmas_get();
 
     for (;;) {
+        /* -1: the queue is busy (another thread holds its lock): retry. */
         int inflight = (locked
                         ? rte_vhost_async_get_inflight_thread_unsafe(vid, qid)
                         : rte_vhost_async_get_inflight(vid, qid));
 
-        if (inflight <= 0) {
-            return;
+        if (!inflight) {
+            return true;
         }
         for (unsigned int i = 0; i < n_dmas; i++) {
             struct rte_mbuf *pkts[DSA_BURST];
@@ -560,7 +624,7 @@ dsa_vq_drain_all(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked)
             VLOG_WARN_RL(&rl, "port %s queue %u: %d copies still in flight "
                          "after %d ms, giving up waiting", vdev->port->name,
                          qid, inflight, DSA_DRAIN_TIMEOUT_MS);
-            return;
+            return false;
         }
     }
 }
@@ -606,7 +670,8 @@ dsa_vdev_register(struct dsa_vdev *vdev)
     OVS_REQUIRES(dsa_vhost_mutex)
 {
     for (uint16_t q = 0; q < vdev->nr_vring; q++) {
-        if (vdev->registered[q] || ((q & 1) && !dsa_vhost_dequeue_on)) {
+        if (dsa_vq_registered(vdev, q)
+            || ((q & 1) && !dsa_vhost_dequeue_on)) {
             continue;
         }
         if (rte_vhost_async_channel_register(vdev->vid, q)) {
@@ -615,31 +680,49 @@ dsa_vdev_register(struct dsa_vdev *vdev)
                       "this queue copies on the CPU", vdev->port->name, q);
             continue;
         }
-        vdev->registered[q] = true;
-        atomic_store_relaxed(&vdev->async[q], true);
+        atomic_store_relaxed(&vdev->mode[q], DSA_VQ_DMA);
     }
     VLOG_INFO("%s: DMA copies on %u virtqueue(s)%s", vdev->port->name,
               vdev->nr_vring, dsa_vhost_dequeue_on ? ""
               : " (host-to-guest only: dsa-dequeue is false)");
 }
 
-/* Stops async copy on every queue of 'vdev': it must be invisible to other
- * threads already (async flags cleared and an RCU grace period passed). */
+/* Marks every DMA queue of 'vdev' draining: no thread submits to it any
+ * more once an RCU grace period has passed. */
 static void
-dsa_vdev_unregister(struct dsa_vdev *vdev)
+dsa_vdev_start_draining(struct dsa_vdev *vdev)
     OVS_REQUIRES(dsa_vhost_mutex)
 {
     for (uint16_t q = 0; q < vdev->nr_vring; q++) {
-        if (!vdev->registered[q]) {
+        if (dsa_vq_registered(vdev, q)) {
+            atomic_store_relaxed(&vdev->mode[q], DSA_VQ_DRAINING);
+        }
+    }
+}
+
+/* Empties and unregisters every draining queue of 'vdev', until
+ * 'deadline'; a queue that made it goes back to the CPU path.  Returns
+ * true if every queue did. */
+static bool
+dsa_vdev_unregister(struct dsa_vdev *vdev, long long int deadline)
+    OVS_REQUIRES(dsa_vhost_mutex)
+{
+    bool done = true;
+
+    for (uint16_t q = 0; q < vdev->nr_vring; q++) {
+        if (!dsa_vq_registered(vdev, q)) {
             continue;
         }
-        dsa_vq_drain_all(vdev, vdev->vid, q, false);
-        if (rte_vhost_async_channel_unregister(vdev->vid, q)) {
-            VLOG_WARN("%s: unregistering async copy on queue %u failed",
-                      vdev->port->name, q);
+        if (!dsa_vq_drain_all(vdev, vdev->vid, q, false, deadline)
+            || rte_vhost_async_channel_unregister(vdev->vid, q)) {
+            VLOG_WARN("%s: queue %u still has copies in flight or is busy: "
+                      "will retry", vdev->port->name, q);
+            done = false;
+            continue;
         }
-        vdev->registered[q] = false;
+        atomic_store_relaxed(&vdev->mode[q], DSA_VQ_CPU);
     }
+    return done;
 }
 
 /* dpdk_ext 'vhost_new_device' hook. */
@@ -670,7 +753,10 @@ dsa_vhost_new_device(int vid, const char *netdev_name)
 }
 
 /* dpdk_ext 'vhost_destroy_device' hook: drains (bounded) and unregisters
- * the device's async channels. */
+ * the device's async channels.  It may run on the main thread, with OvS's
+ * netdev mutex held (port deletion), so it must not wait for an RCU grace
+ * period: the device is freed after one instead.  A PMD thread that still
+ * has the device in its list notices it is gone before using it. */
 void
 dsa_vhost_destroy_device(int vid)
     OVS_EXCLUDED(dsa_vhost_mutex)
@@ -685,23 +771,19 @@ dsa_vhost_destroy_device(int vid)
     if (vdev) {
         ovsrcu_set(&dsa_vdevs[vid], NULL);
         vdev->port->vid = -1;
-        for (uint16_t q = 0; q < vdev->nr_vring; q++) {
-            atomic_store_relaxed(&vdev->async[q], false);
+        dsa_vdev_start_draining(vdev);
+        dsa_vdev_unregister(vdev, time_msec() + DSA_DRAIN_TIMEOUT_MS);
+        dsa_serving_forget(-1, vdev->port);
+
+        /* Postponing makes a quiescent thread (the vhost thread, which OvS
+         * leaves quiescent) active again: put it back. */
+        bool quiescent = ovsrcu_is_quiescent();
+        ovsrcu_postpone(free, vdev);
+        if (quiescent) {
+            ovsrcu_quiesce_start();
         }
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
-    if (!vdev) {
-        return;
-    }
-
-    /* No thread uses 'vdev' after this. */
-    ovsrcu_synchronize();
-    dsa_serving_forget(-1, vdev->port);
-
-    ovs_mutex_lock(&dsa_vhost_mutex);
-    dsa_vdev_unregister(vdev);
-    ovs_mutex_unlock(&dsa_vhost_mutex);
-    free(vdev);
 }
 
 /* dpdk_ext 'vhost_vring_state' hook.  DPDK holds the virtqueue locks and
@@ -716,13 +798,9 @@ dsa_vhost_vring_state(int vid, uint16_t qid, int enable)
         return;
     }
     vdev = ovsrcu_get(struct dsa_vdev *, &dsa_vdevs[vid]);
-    if (vdev && qid < vdev->nr_vring) {
-        bool async;
-
-        atomic_read_relaxed(&vdev->async[qid], &async);
-        if (async) {
-            dsa_vq_drain_all(vdev, vid, qid, true);
-        }
+    if (vdev && qid < vdev->nr_vring && dsa_vq_registered(vdev, qid)) {
+        dsa_vq_drain_all(vdev, vid, qid, true,
+                         time_msec() + DSA_DRAIN_TIMEOUT_MS);
     }
 }
 
@@ -754,7 +832,7 @@ dsa_vhost_start(const int16_t *dma_ids, size_t n, bool dequeue)
         }
         dsa_dmas[n_ok++] = dma_ids[i];
     }
-    atomic_count_set(&dsa_n_dmas, n_ok);
+    dsa_n_dmas_set(n_ok);
 
     ovs_mutex_lock(&dsa_vhost_mutex);
     dsa_vhost_on = n_ok > 0;
@@ -773,39 +851,49 @@ dsa_vhost_start(const int16_t *dma_ids, size_t n, bool dequeue)
 }
 
 /* Main thread, before the DMA channels stop: every queue goes back to the
- * CPU path, after its copies in flight are completed.  Must not be called
- * with any mutex a PMD thread may wait for held (it waits for an RCU grace
- * period). */
-void
+ * CPU path, after its copies in flight are completed.  Packets sent to a
+ * queue while it drains are dropped (counted).  Returns false if some queue
+ * could not be emptied within the bound yet: call again later.  Must not
+ * be called with any mutex a PMD thread may wait for held (it waits for an
+ * RCU grace period). */
+bool
 dsa_vhost_stop(void)
     OVS_EXCLUDED(dsa_vhost_mutex)
 {
+    long long int deadline;
+    bool done = true;
+
     ovs_mutex_lock(&dsa_vhost_mutex);
     dsa_vhost_on = false;
     for (int vid = 0; vid < RTE_MAX_VHOST_DEVICE; vid++) {
         struct dsa_vdev *vdev;
 
         vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[vid]);
-        for (uint16_t q = 0; vdev && q < vdev->nr_vring; q++) {
-            atomic_store_relaxed(&vdev->async[q], false);
+        if (vdev) {
+            dsa_vdev_start_draining(vdev);
         }
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
 
+    /* No thread is in the middle of a submission after this. */
     ovsrcu_synchronize();
 
+    deadline = time_msec() + DSA_DRAIN_TIMEOUT_MS;
     ovs_mutex_lock(&dsa_vhost_mutex);
     for (int vid = 0; vid < RTE_MAX_VHOST_DEVICE; vid++) {
         struct dsa_vdev *vdev;
 
         vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[vid]);
-        if (vdev) {
-            dsa_vdev_unregister(vdev);
+        if (vdev && !dsa_vdev_unregister(vdev, deadline)) {
+            done = false;
         }
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
-    atomic_count_set(&dsa_n_dmas, 0);
-    dsa_serving_forget(-1, NULL);
+    if (done) {
+        dsa_n_dmas_set(0);
+        dsa_serving_forget(-1, NULL);
+    }
+    return done;
 }
 
 /* Appends the vhost ports and how they copy, for dsa/show, to 's'. */
@@ -891,12 +979,12 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
         n_q = dsa_port_n_queues(port);
         for (int q = 0; q < n_q; q++) {
             struct dsa_vq_stats *st = &port->stats[q];
+            int mode = DSA_VQ_CPU;
             int inflight = 0;
-            bool async = false;
 
             if (vdev && q < vdev->nr_vring) {
-                atomic_read_relaxed(&vdev->async[q], &async);
-                if (async) {
+                atomic_read_relaxed(&vdev->mode[q], &mode);
+                if (mode != DSA_VQ_CPU) {
                     inflight = MAX(rte_vhost_async_get_inflight(port->vid, q),
                                    0);
                 }
@@ -905,7 +993,9 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
                           ", completed %"PRIu64", in-flight %d, cpu %"PRIu64
                           ", dropped %"PRIu64", bytes %"PRIu64"\n", q,
                           q & 1 ? "guest->host" : "host->guest",
-                          !vdev ? "no guest" : async ? "dma" : "cpu",
+                          !vdev ? "no guest"
+                          : mode == DSA_VQ_DMA ? "dma"
+                          : mode == DSA_VQ_DRAINING ? "draining" : "cpu",
                           dsa_stat_get(&st->submitted),
                           dsa_stat_get(&st->completed), inflight,
                           dsa_stat_get(&st->cpu), dsa_stat_get(&st->dropped),

@@ -30,9 +30,10 @@ struct rte_mempool;
  * submission and completion, drains, and their counters.  See
  * docs/design.md, "Data path". */
 
-/* Main thread (dsa.c), under dsa.c's mutex. */
+/* Main thread (dsa.c).  dsa_vhost_stop() must not be called with a mutex
+ * held that PMD threads may wait for. */
 void dsa_vhost_start(const int16_t *dma_ids, size_t n, bool dequeue);
-void dsa_vhost_stop(void);
+bool dsa_vhost_stop(void);
 void dsa_vhost_set_port_policy(bool enable, bool dequeue);
 int16_t dsa_vhost_fallback_dma(void);
 
@@ -60,7 +61,8 @@ void dsa_vhost_format_serving(struct ds *, int16_t dma);
 
 /* Provided by dsa.c: the DMA channel the calling thread submits on, or -1
  * if there is none; '*own' says whether the thread owns it (a PMD thread
- * with a channel) or borrows a shared one. */
-int16_t dsa_thread_dma(bool *own);
+ * with a channel) or borrows a shared one, '*pmd' whether the thread is a
+ * PMD thread (with a polling loop that completes its copies). */
+int16_t dsa_thread_dma(bool *own, bool *pmd);
 
 #endif /* dsa-vhost.h */

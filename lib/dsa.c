@@ -286,11 +286,12 @@ dsa_run_hook(const struct smap *oc)
 
     if (vhost_stop) {
         /* Waits for an RCU grace period: not under 'dsa_mutex', which PMD
-         * threads may be waiting for. */
-        dsa_vhost_stop();
+         * threads may be waiting for.  If some queue could not be emptied
+         * yet, the next call tries again. */
+        bool stopped = dsa_vhost_stop();
 
         ovs_mutex_lock(&dsa_mutex);
-        dsa_vhost_started = false;
+        dsa_vhost_started = !stopped;
         dsa_progress();
         ovs_mutex_unlock(&dsa_mutex);
     }
@@ -372,7 +373,7 @@ dsa_pmd_poll_hook(void)
     struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
     uint64_t gen;
     int16_t dma;
-    bool own;
+    bool own, pmd;
 
     if (OVS_UNLIKELY(!ctx->loaded)) {
         return 0;
@@ -381,7 +382,7 @@ dsa_pmd_poll_hook(void)
     if (OVS_UNLIKELY(gen != ctx->gen)) {
         dsa_pmd_sync(ctx);
     }
-    dma = dsa_thread_dma(&own);
+    dma = dsa_thread_dma(&own, &pmd);
     return dma >= 0 ? dsa_vhost_poll(dma) : 0;
 }
 
@@ -390,10 +391,11 @@ dsa_pmd_poll_hook(void)
  * with other threads ('*own' false; vhost serializes the channel's use), or
  * -1 if none is running. */
 int16_t
-dsa_thread_dma(bool *own)
+dsa_thread_dma(bool *own, bool *pmd)
 {
     struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
 
+    *pmd = ctx->loaded;
     *own = ctx->loaded && ctx->chan;
     return *own ? ctx->chan->dev_id : dsa_vhost_fallback_dma();
 }
@@ -404,12 +406,12 @@ dsa_pmd_unload_hook(bool exiting)
     OVS_EXCLUDED(dsa_mutex)
 {
     struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
-    bool own;
+    bool own, pmd;
 
     /* Nothing this thread submitted stays in flight across a reload: its
      * queues may move to other threads. */
     if (ctx->loaded) {
-        dsa_vhost_drain_thread(dsa_thread_dma(&own));
+        dsa_vhost_drain_thread(dsa_thread_dma(&own, &pmd));
     }
     if (ctx->loaded && exiting) {
         ovs_mutex_lock(&dsa_mutex);

@@ -21,11 +21,16 @@
 #include <errno.h>
 #include <string.h>
 
+#ifdef HAVE_LIBCAPNG
+#include <cap-ng.h>
+#endif
+
 #include <rte_dev.h>
 #include <rte_dmadev.h>
 
 #include "coverage.h"
 #include "dpdk-ext.h"
+#include "dsa-bringup.h"
 #include "dsa-channel.h"
 #include "dsa-config.h"
 #include "dsa-eal.h"
@@ -87,6 +92,10 @@ static unsigned int dsa_eal_wqs OVS_GUARDED_BY(dsa_mutex);
 
 /* Device arguments to rte_dev_probe() once EAL is up. */
 static struct svec dsa_hotplug OVS_GUARDED_BY(dsa_mutex);
+
+/* What the bring-up state of the host was when DPDK started (sysfs), for
+ * dsa/show: one line. */
+static char *dsa_bringup_summary OVS_GUARDED_BY(dsa_mutex);
 
 /* Bumped whenever PMD threads should revisit their claim. */
 static atomic_uint64_t dsa_gen = ATOMIC_VAR_INIT(1);
@@ -297,14 +306,71 @@ dsa_run_hook(const struct smap *oc)
     }
 }
 
+/* Reads the host's DSA bring-up state from sysfs and the process's
+ * capabilities, logs what stands in the way, and returns a one-line
+ * summary for dsa/show. */
+static char *
+dsa_bringup_check(void)
+{
+    struct dsa_env env = { DSA_SYSFS_ROOT, "/etc", "modprobe" };
+    struct ds s = DS_EMPTY_INITIALIZER;
+    size_t n_vfio = 0, n_idxd = 0;
+    struct dsa_host host;
+
+    dsa_host_scan(&env, &host);
+    for (size_t i = 0; i < host.n_devs; i++) {
+        n_vfio += !strcmp(host.devs[i].driver, "vfio-pci");
+        n_idxd += !strcmp(host.devs[i].driver, "idxd");
+    }
+    if (!host.n_devs) {
+        ds_put_cstr(&s, "no DSA PCI function on this host");
+    } else {
+        ds_put_format(&s, "%"PRIuSIZE" DSA function(s): %"PRIuSIZE" on "
+                      "vfio-pci, %"PRIuSIZE" on idxd, %"PRIuSIZE" other; "
+                      "iommu %s, noiommu mode %s", host.n_devs, n_vfio,
+                      n_idxd, host.n_devs - n_vfio - n_idxd,
+                      host.iommu_present ? "yes" : "no",
+                      host.noiommu_on ? "on" : "off");
+        if (n_vfio < host.n_devs) {
+            ds_put_cstr(&s, " (run ovs-dsa-setup apply)");
+        }
+    }
+#ifdef HAVE_LIBCAPNG
+    /* vfio's no-IOMMU groups need CAP_SYS_RAWIO; IOVA-as-PA needs
+     * CAP_SYS_ADMIN to read /proc/self/pagemap.  OvS drops both with
+     * --user. */
+    if (host.noiommu_on || (!host.iommu_present && n_vfio)) {
+        capng_get_caps_process();
+        if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_RAWIO)) {
+            ds_put_cstr(&s, "; missing CAP_SYS_RAWIO for no-IOMMU vfio: run "
+                        "ovs-vswitchd as root");
+        }
+        if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN)) {
+            ds_put_cstr(&s, "; missing CAP_SYS_ADMIN for IOVA-as-PA");
+        }
+    }
+#endif
+    if (strstr(ds_cstr(&s), "missing")) {
+        VLOG_WARN("bring-up: %s", ds_cstr(&s));
+    } else {
+        VLOG_INFO("bring-up: %s", ds_cstr(&s));
+    }
+    dsa_host_destroy(&host);
+    return ds_steal_cstr(&s);
+}
+
 /* dpdk_ext 'init' hook: EAL is up. */
 static void
 dsa_init_hook(const struct smap *oc)
     OVS_EXCLUDED(dsa_mutex)
 {
+    char *summary = dsa_bringup_check();
+
     ovs_mutex_lock(&dsa_mutex);
     dsa_init_state();
     dsa_dpdk_ready = true;
+    free(dsa_bringup_summary);
+    dsa_bringup_summary = summary;
     for (size_t i = 0; i < dsa_hotplug.n; i++) {
         int err = rte_dev_probe(dsa_hotplug.names[i]);
 
@@ -459,6 +525,9 @@ dsa_show(struct ds *s)
                          "a CPU thread)"
                   : "none (no usable DMA channel: copies on the CPU)");
 
+    if (dsa_bringup_summary) {
+        ds_put_format(s, "bring-up: %s\n", dsa_bringup_summary);
+    }
     ds_put_cstr(s, "config: ");
     dsa_config_format(&dsa_cfg, s);
     ds_put_char(s, '\n');

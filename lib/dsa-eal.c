@@ -195,3 +195,39 @@ dsa_eal_args(const struct dsa_config *cfg, const char *sysfs_root,
     }
     svec_destroy(&bdfs);
 }
+
+/* For a runtime "dsa-enable=true": adds to 'devargs' the rte_dev_probe()
+ * argument of each DSA function that 'cfg' selects, is bound to vfio-pci
+ * under 'sysfs_root', and has no dmadev yet among 'dmadev_names' (idxd
+ * names a work queue "<PCI address>-q<N>"): a device bound after
+ * ovs-vswitchd started, e.g. by ovs-dsa-setup. */
+void
+dsa_attach_devargs(const struct dsa_config *cfg, const char *sysfs_root,
+                   const struct svec *dmadev_names, struct svec *devargs)
+{
+    struct svec bdfs = SVEC_EMPTY_INITIALIZER;
+
+    dsa_find_vfio_devices(sysfs_root, &bdfs);
+    for (size_t i = 0; i < bdfs.n; i++) {
+        const char *bdf = bdfs.names[i];
+        bool probed = false;
+
+        if (cfg->devices.n && !svec_contains_unsorted(&cfg->devices, bdf)) {
+            continue;
+        }
+        for (size_t j = 0; j < dmadev_names->n; j++) {
+            probed = probed || !strncmp(dmadev_names->names[j], bdf,
+                                        strlen(bdf));
+        }
+        if (probed) {
+            continue;
+        }
+        if (cfg->wqs_per_device) {
+            svec_add_nocopy(devargs, xasprintf("%s,max_queues=%u", bdf,
+                                               cfg->wqs_per_device));
+        } else {
+            svec_add(devargs, bdf);
+        }
+    }
+    svec_destroy(&bdfs);
+}

@@ -30,5 +30,8 @@ void dsa_find_vfio_devices(const char *sysfs_root, struct svec *bdfs);
 void dsa_eal_args(const struct dsa_config *, const char *sysfs_root,
                   struct svec *args, struct svec *hotplug,
                   struct svec *problems);
+void dsa_attach_devargs(const struct dsa_config *, const char *sysfs_root,
+                        const struct svec *dmadev_names,
+                        struct svec *devargs);
 
 #endif /* dsa-eal.h */

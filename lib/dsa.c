@@ -68,8 +68,10 @@ static struct dsa_pool dsa_pool OVS_GUARDED_BY(dsa_mutex);
 /* The configuration in force. */
 static struct dsa_config dsa_cfg OVS_GUARDED_BY(dsa_mutex);
 
-/* Problems found outside dsa_cfg's parsing (EAL arguments, hot-plug,
- * devices not found), shown by dsa/show. */
+/* Problems found outside dsa_cfg's parsing, shown by dsa/show: at EAL
+ * init (arguments, hot-plug), kept; and when channels last started
+ * (devices not found, attach failures), replaced at each start. */
+static struct svec dsa_init_problems OVS_GUARDED_BY(dsa_mutex);
 static struct svec dsa_problems OVS_GUARDED_BY(dsa_mutex);
 
 /* Changes that take effect only when ovs-vswitchd restarts. */
@@ -126,6 +128,7 @@ dsa_init_state(void)
         done = true;
         dsa_pool_init(&dsa_pool);
         dsa_config_init(&dsa_cfg);
+        svec_init(&dsa_init_problems);
         svec_init(&dsa_problems);
         svec_init(&dsa_restart_pending);
         svec_init(&dsa_hotplug);
@@ -165,7 +168,7 @@ dsa_eal_args_hook(const struct smap *oc, struct svec *args)
     dsa_eal_wqs = cfg.wqs_per_device;
     dsa_eal_args(&cfg, DSA_SYSFS_ROOT, args, &dsa_hotplug, &problems);
     dsa_log_problems(&problems);
-    svec_append(&dsa_problems, &problems);
+    svec_append(&dsa_init_problems, &problems);
     ovs_mutex_unlock(&dsa_mutex);
 
     svec_destroy(&problems);
@@ -220,6 +223,41 @@ dsa_reconfigure(const struct smap *oc)
     dsa_vhost_set_port_policy(dsa_cfg.enable, dsa_cfg.dequeue);
 }
 
+/* Attaches DSA functions bound to vfio-pci since DPDK started (hot-plug),
+ * so that turning dsa-enable on at runtime needs no restart.  Failures go
+ * to 'problems'. */
+static void
+dsa_attach_new_devices(struct svec *problems)
+    OVS_REQUIRES(dsa_mutex)
+{
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    struct svec devargs = SVEC_EMPTY_INITIALIZER;
+    int16_t dev_id;
+
+    RTE_DMA_FOREACH_DEV (dev_id) {
+        struct rte_dma_info info;
+
+        if (!rte_dma_info_get(dev_id, &info)) {
+            svec_add(&names, info.dev_name);
+        }
+    }
+    dsa_attach_devargs(&dsa_cfg, DSA_SYSFS_ROOT, &names, &devargs);
+    for (size_t i = 0; i < devargs.n; i++) {
+        int err = rte_dev_probe(devargs.names[i]);
+
+        if (err) {
+            svec_add_nocopy(problems, xasprintf(
+                                "attaching %s failed: %s (is DPDK running "
+                                "with --no-pci, or without vfio?)",
+                                devargs.names[i], ovs_strerror(-err)));
+        } else {
+            VLOG_INFO("attached %s", devargs.names[i]);
+        }
+    }
+    svec_destroy(&names);
+    svec_destroy(&devargs);
+}
+
 /* Makes progress towards the state dsa_cfg asks for, without waiting. */
 static void
 dsa_progress(void)
@@ -242,6 +280,7 @@ dsa_progress(void)
         struct svec problems = SVEC_EMPTY_INITIALIZER;
 
         svec_clear(&dsa_problems);
+        dsa_attach_new_devices(&problems);
         dsa_pool_discover(&dsa_pool, &dsa_cfg, &problems);
         dsa_log_problems(&problems);
         svec_append(&dsa_problems, &problems);
@@ -375,7 +414,7 @@ dsa_init_hook(const struct smap *oc)
         int err = rte_dev_probe(dsa_hotplug.names[i]);
 
         if (err) {
-            svec_add_nocopy(&dsa_problems,
+            svec_add_nocopy(&dsa_init_problems,
                             xasprintf("probing %s failed: %s",
                                       dsa_hotplug.names[i],
                                       ovs_strerror(-err)));
@@ -546,16 +585,21 @@ dsa_show(struct ds *s)
     }
     dsa_vhost_show(s);
 
-    ds_put_cstr(s, "config problems:");
-    if (!dsa_cfg.problems.n && !dsa_problems.n) {
-        ds_put_cstr(s, " none");
+    const struct svec *lists[] = {
+        &dsa_cfg.problems, &dsa_init_problems, &dsa_problems,
+    };
+    bool any = false;
+
+    ds_put_cstr(s, "config problems:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+        for (size_t j = 0; j < lists[i]->n; j++) {
+            ds_put_format(s, "  %s\n", lists[i]->names[j]);
+            any = true;
+        }
     }
-    ds_put_char(s, '\n');
-    for (size_t i = 0; i < dsa_cfg.problems.n; i++) {
-        ds_put_format(s, "  %s\n", dsa_cfg.problems.names[i]);
-    }
-    for (size_t i = 0; i < dsa_problems.n; i++) {
-        ds_put_format(s, "  %s\n", dsa_problems.names[i]);
+    if (!any) {
+        ds_chomp(s, '\n');
+        ds_put_cstr(s, " none\n");
     }
 
     ds_put_cstr(s, "restart pending:");

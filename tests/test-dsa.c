@@ -191,6 +191,43 @@ cmd_eal_args(int argc, char *argv[])
     return 0;
 }
 
+/* test-dsa attach SYSFS_ROOT DMADEV-NAMES [KEY=VALUE]...: what a runtime
+ * dsa-enable=true would hot-plug.  DMADEV-NAMES is a comma list of the
+ * dmadevs that exist ("-" for none). */
+static int
+cmd_attach(int argc, char *argv[])
+{
+    struct svec names = SVEC_EMPTY_INITIALIZER;
+    struct svec devargs = SVEC_EMPTY_INITIALIZER;
+    struct smap oc = SMAP_INITIALIZER(&oc);
+    struct dsa_config cfg;
+
+    if (argc < 2) {
+        ovs_fatal(0, "attach: SYSFS_ROOT DMADEV-NAMES required");
+    }
+    if (strcmp(argv[1], "-")) {
+        char *copy = xstrdup(argv[1]), *save = NULL;
+
+        for (char *t = strtok_r(copy, ",", &save); t;
+             t = strtok_r(NULL, ",", &save)) {
+            svec_add(&names, t);
+        }
+        free(copy);
+    }
+    parse_kv(argc - 2, argv + 2, &oc);
+    dsa_config_init(&cfg);
+    dsa_config_parse(&cfg, &oc);
+    dsa_attach_devargs(&cfg, argv[0], &names, &devargs);
+    for (size_t i = 0; i < devargs.n; i++) {
+        printf("probe: %s\n", devargs.names[i]);
+    }
+    dsa_config_destroy(&cfg);
+    smap_destroy(&oc);
+    svec_destroy(&names);
+    svec_destroy(&devargs);
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -202,6 +239,7 @@ main(int argc, char *argv[])
         { "pool", cmd_pool },
         { "classify", cmd_classify },
         { "eal-args", cmd_eal_args },
+        { "attach", cmd_attach },
     };
 
     set_program_name(argv[0]);
@@ -209,7 +247,8 @@ main(int argc, char *argv[])
      * free of timestamps. */
     vlog_set_pattern(VLF_CONSOLE, "%c|%p|%m");
     if (argc < 2) {
-        ovs_fatal(0, "usage: %s config|pool|classify|eal-args ...", argv[0]);
+        ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach ...",
+                  argv[0]);
     }
     for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
         if (!strcmp(argv[1], cmds[i].name)) {

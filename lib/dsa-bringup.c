@@ -40,10 +40,11 @@ static const struct {
                                  * 95feb3160eef, CVE-2024-21823: an erratum
                                  * makes SPR DSA/IAX unsafe to hand to
                                  * untrusted users). */
+    bool dpdk;                  /* DPDK 22.11's idxd driver probes it. */
 } dsa_ids[] = {
-    { 0x0b25, "Sapphire Rapids DSA", true },
-    { 0x11fb, "Granite Rapids-D DSA", false },
-    { 0x1212, "Diamond Rapids DSA", false },
+    { 0x0b25, "Sapphire Rapids DSA", true, true },
+    { 0x11fb, "Granite Rapids-D DSA", false, false },
+    { 0x1212, "Diamond Rapids DSA", false, false },
 };
 
 bool
@@ -52,6 +53,18 @@ dsa_id_is_dsa(unsigned int vendor, unsigned int device)
     for (size_t i = 0; vendor == 0x8086 && i < ARRAY_SIZE(dsa_ids); i++) {
         if (dsa_ids[i].id == device) {
             return true;
+        }
+    }
+    return false;
+}
+
+/* Returns true if DPDK's idxd driver can drive DSA device id 'device'. */
+bool
+dsa_id_dpdk_probes(unsigned int device)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dsa_ids); i++) {
+        if (dsa_ids[i].id == device) {
+            return dsa_ids[i].dpdk;
         }
     }
     return false;

@@ -103,6 +103,7 @@ struct dsa_plan {
 
 bool dsa_id_is_dsa(unsigned int vendor, unsigned int device);
 bool dsa_id_denylisted(unsigned int device);
+bool dsa_id_dpdk_probes(unsigned int device);
 
 void dsa_host_scan(const struct dsa_env *, struct dsa_host *);
 void dsa_host_destroy(struct dsa_host *);

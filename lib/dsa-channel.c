@@ -455,8 +455,7 @@ dsa_pool_release(struct dsa_pool *pool, unsigned int core_id, bool forget)
     if (!pmd) {
         return;
     }
-    if (dsa_pmd_holds(pool, pmd)
-        || (pmd->chan && pmd->chan->owner == (int) core_id)) {
+    if (pmd->chan && pmd->chan->owner == (int) core_id) {
         pmd->chan->owner = DSA_NO_OWNER;
         pmd->chan->owner_parked = false;
     }

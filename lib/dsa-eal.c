@@ -18,86 +18,34 @@
 
 #include "dsa-eal.h"
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "dsa-bringup.h"
 #include "dsa-config.h"
 #include "svec.h"
 #include "util.h"
 
-/* PCI device ids of the DSA generations DPDK 22.11's idxd driver probes. */
-static const unsigned int dsa_pci_device_ids[] = {
-    0x0b25,                     /* Sapphire Rapids DSA. */
-};
-
-/* Returns true if vendor:device is a DSA function. */
-bool
-dsa_pci_id_is_dsa(unsigned int vendor, unsigned int device)
-{
-    if (vendor != 0x8086) {
-        return false;
-    }
-    for (size_t i = 0; i < ARRAY_SIZE(dsa_pci_device_ids); i++) {
-        if (device == dsa_pci_device_ids[i]) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Reads a hexadecimal sysfs attribute such as "0x8086". */
-static bool
-dsa_read_hex(const char *dir, const char *attr, unsigned int *value)
-{
-    char *path = xasprintf("%s/%s", dir, attr);
-    FILE *f = fopen(path, "r");
-    bool ok = f && fscanf(f, "%x", value) == 1;
-
-    if (f) {
-        fclose(f);
-    }
-    free(path);
-    return ok;
-}
-
 /* Adds to 'bdfs', sorted, the PCI address of every DSA function under
- * 'sysfs_root' that is bound to vfio-pci. */
+ * 'sysfs_root' that is bound to vfio-pci and that DPDK's idxd driver
+ * probes. */
 void
 dsa_find_vfio_devices(const char *sysfs_root, struct svec *bdfs)
 {
-    char *dir_name = xasprintf("%s/bus/pci/devices", sysfs_root);
-    DIR *dir = opendir(dir_name);
-    struct dirent *de;
+    struct dsa_env env = { sysfs_root, "/etc", "modprobe" };
+    struct dsa_host host;
 
-    while (dir && (de = readdir(dir)) != NULL) {
-        char *dev = xasprintf("%s/%s", dir_name, de->d_name);
-        char *link = xasprintf("%s/driver", dev);
-        unsigned int vendor, device;
-        char target[256];
-        ssize_t len;
+    dsa_host_scan(&env, &host);
+    for (size_t i = 0; i < host.n_devs; i++) {
+        const struct dsa_dev *d = &host.devs[i];
 
-        if (de->d_name[0] != '.'
-            && dsa_read_hex(dev, "vendor", &vendor)
-            && dsa_read_hex(dev, "device", &device)
-            && dsa_pci_id_is_dsa(vendor, device)
-            && (len = readlink(link, target, sizeof target - 1)) > 0) {
-            target[len] = '\0';
-            const char *base = strrchr(target, '/');
-            if (!strcmp(base ? base + 1 : target, "vfio-pci")) {
-                svec_add(bdfs, de->d_name);
-            }
+        if (!strcmp(d->driver, "vfio-pci")
+            && dsa_id_dpdk_probes(d->device_id)) {
+            svec_add(bdfs, d->bdf);
         }
-        free(link);
-        free(dev);
     }
-    if (dir) {
-        closedir(dir);
-    }
-    free(dir_name);
-    svec_sort(bdfs);
+    dsa_host_destroy(&host);
 }
 
 /* Returns true if 'args' already holds EAL option 'opt' (or 'alt'). */

@@ -25,7 +25,6 @@ struct svec;
 /* Where the kernel's sysfs is, unless a test says otherwise. */
 #define DSA_SYSFS_ROOT "/sys"
 
-bool dsa_pci_id_is_dsa(unsigned int vendor, unsigned int device);
 void dsa_find_vfio_devices(const char *sysfs_root, struct svec *bdfs);
 void dsa_eal_args(const struct dsa_config *, const char *sysfs_root,
                   struct svec *args, struct svec *hotplug,

@@ -395,8 +395,11 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         COVERAGE_INC(dsa_vhost_borrowed_channel);
     }
 
-    /* Make room first: free what completed since the last call. */
-    dsa_vq_complete(vdev, vid, qid, dma);
+    if (!pmd) {
+        /* Make room first: free what completed since the last call.  A PMD
+         * thread does this every iteration already (dsa_vhost_poll()). */
+        dsa_vq_complete(vdev, vid, qid, dma);
+    }
 
     for (uint16_t i = 0; i < n; i++) {
         rte_mbuf_refcnt_update(pkts[i], 1);

@@ -47,38 +47,39 @@ static const struct {
     { 0x1212, "Diamond Rapids DSA", false, false },
 };
 
+/* Returns the index of DSA device id 'device' in 'dsa_ids', or -1. */
+static int
+dsa_id_find(unsigned int device)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(dsa_ids); i++) {
+        if (dsa_ids[i].id == device) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 bool
 dsa_id_is_dsa(unsigned int vendor, unsigned int device)
 {
-    for (size_t i = 0; vendor == 0x8086 && i < ARRAY_SIZE(dsa_ids); i++) {
-        if (dsa_ids[i].id == device) {
-            return true;
-        }
-    }
-    return false;
+    return vendor == 0x8086 && dsa_id_find(device) >= 0;
 }
 
 /* Returns true if DPDK's idxd driver can drive DSA device id 'device'. */
 bool
 dsa_id_dpdk_probes(unsigned int device)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(dsa_ids); i++) {
-        if (dsa_ids[i].id == device) {
-            return dsa_ids[i].dpdk;
-        }
-    }
-    return false;
+    int i = dsa_id_find(device);
+
+    return i >= 0 && dsa_ids[i].dpdk;
 }
 
 bool
 dsa_id_denylisted(unsigned int device)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(dsa_ids); i++) {
-        if (dsa_ids[i].id == device) {
-            return dsa_ids[i].denylisted;
-        }
-    }
-    return false;
+    int i = dsa_id_find(device);
+
+    return i >= 0 && dsa_ids[i].denylisted;
 }
 
 /* Reads sysfs attribute 'dir'/'name' into 'buf' without its trailing

@@ -153,7 +153,8 @@ static void
 usage(const char *name)
 {
     printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] [--size=BYTES] "
-           "[--count=N] [--pps=N] [--start-file=PATH] [--queues=N]\n", name);
+           "[--count=N] [--pps=N] [--start-file=PATH] [--queues=N] "
+           "[--rx-buf=BYTES]\n", name);
 }
 
 int
@@ -166,6 +167,7 @@ main(int argc, char *argv[])
         {"pps", required_argument, NULL, 'p'},
         {"start-file", required_argument, NULL, 'f'},
         {"queues", required_argument, NULL, 'q'},
+        {"rx-buf", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -178,6 +180,7 @@ main(int argc, char *argv[])
     uint64_t count = 0, pps = 0;
     uint16_t n_queues = 1, txq = 0;
     uint32_t size = 64;
+    uint32_t rx_buf = 10240;    /* Data room of receive buffers. */
     uint16_t port = 0;
     int ret, c;
 
@@ -208,6 +211,9 @@ main(int argc, char *argv[])
         case 'q':
             n_queues = strtoul(optarg, NULL, 10);
             break;
+        case 'b':
+            rx_buf = strtoul(optarg, NULL, 10);
+            break;
         default:
             usage(argv[0]);
             return c == 'h' ? 0 : 1;
@@ -223,6 +229,11 @@ main(int argc, char *argv[])
                 sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr));
         return 1;
     }
+    if (rx_buf < 10240 && (strcmp(mode, "rx") || rx_buf < 256)) {
+        /* Packets sent are built in one buffer. */
+        fprintf(stderr, "--rx-buf: at least 256, and only with --mode=rx\n");
+        return 1;
+    }
     if (n_queues < 1 || n_queues > GUEST_MAX_QUEUES) {
         fprintf(stderr, "--queues: expected 1 to %d\n", GUEST_MAX_QUEUES);
         return 1;
@@ -235,9 +246,10 @@ main(int argc, char *argv[])
     signal(SIGINT, guest_signal);
     signal(SIGTERM, guest_signal);
 
-    /* 9000-byte frames fit in one 10 KiB data room. */
+    /* 9000-byte frames fit in one 10 KiB data room; smaller receive
+     * buffers (--rx-buf) make the host spread a frame over several. */
     mp = rte_pktmbuf_pool_create("guest_pool", 4095, 64, 0,
-                                 RTE_PKTMBUF_HEADROOM + 10240,
+                                 RTE_PKTMBUF_HEADROOM + rx_buf,
                                  rte_socket_id());
     if (!mp) {
         fprintf(stderr, "mempool creation failed\n");
@@ -245,6 +257,9 @@ main(int argc, char *argv[])
     }
     memset(&conf, 0, sizeof conf);
     conf.rxmode.mtu = 9000;
+    if (rx_buf < 9000 + RTE_ETHER_HDR_LEN) {
+        conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+    }
     if (rte_eth_dev_configure(port, n_queues, n_queues, &conf)) {
         fprintf(stderr, "port configuration failed\n");
         return 1;

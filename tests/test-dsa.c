@@ -544,7 +544,9 @@ cmd_iova(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
             continue;
         }
         for (int p = 0; p < N_PAGES; p++) {
-            if ((uint8_t *) va >= pages[p] && (uint8_t *) va < pages[p] + PAGE) {
+            uint8_t *b = va;
+
+            if (b >= pages[p] && b < pages[p] + PAGE) {
                 printf("0x%"PRIx64": page %d + %td, %"PRIu64" contiguous\n",
                        probes[i], p, (uint8_t *) va - pages[p], avail);
             }
@@ -564,7 +566,8 @@ cmd_iova(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
         expect[k] = pages[off / PAGE][off % PAGE];
     }
     printf("copy 9000 B: %s",
-           dsa_iova_map_copy(map, 0x900010, 0x100800, 9000) ? "done" : "failed");
+           dsa_iova_map_copy(map, 0x900010, 0x100800, 9000)
+           ? "done" : "failed");
     printf(", data %s\n", memcmp(dst + 0x10, expect, 9000) ? "CORRUPT"
            : "intact");
     printf("copy across the end: %s\n",
@@ -613,8 +616,8 @@ main(int argc, char *argv[])
      * free of timestamps. */
     vlog_set_pattern(VLF_CONSOLE, "%c|%p|%m");
     if (argc < 2) {
-        ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach|engine|iova "
-                  "...",
+        ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach|"
+                  "engine|iova ...",
                   argv[0]);
     }
     for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {

@@ -152,7 +152,7 @@ guest_check(struct rte_mbuf *m, uint64_t next[], bool seen[])
 static void
 usage(const char *name)
 {
-    printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] [--size=BYTES] "
+    printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] [--size=BYTES[-MAX]] "
            "[--count=N] [--pps=N] [--start-file=PATH] [--queues=N] "
            "[--rx-buf=BYTES]\n", name);
 }
@@ -179,9 +179,12 @@ main(int argc, char *argv[])
     bool seen[GUEST_MAX_QUEUES] = { false };
     uint64_t count = 0, pps = 0;
     uint16_t n_queues = 1, txq = 0;
-    uint32_t size = 64;
+    uint32_t size = 64, size_max = 0;   /* --size=BYTES[-MAX]: packet n
+                                         * has BYTES + n % (MAX - BYTES + 1)
+                                         * bytes. */
     uint32_t rx_buf = 10240;    /* Data room of receive buffers. */
     uint16_t port = 0;
+    char *end;
     int ret, c;
 
     ret = rte_eal_init(argc, argv);
@@ -197,7 +200,8 @@ main(int argc, char *argv[])
             mode = optarg;
             break;
         case 's':
-            size = strtoul(optarg, NULL, 10);
+            size = strtoul(optarg, &end, 10);
+            size_max = *end == '-' ? strtoul(end + 1, NULL, 10) : size;
             break;
         case 'c':
             count = strtoull(optarg, NULL, 10);
@@ -223,8 +227,11 @@ main(int argc, char *argv[])
         fprintf(stderr, "--mode: expected rx, tx or idle\n");
         return 1;
     }
+    if (!size_max) {
+        size_max = size;
+    }
     if (size < sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr)
-        || size > 9000) {
+        || size_max > 9000 || size_max < size) {
         fprintf(stderr, "--size: expected %zu to 9000\n",
                 sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr));
         return 1;
@@ -332,7 +339,8 @@ main(int argc, char *argv[])
                 if (!pkts[k]) {
                     break;
                 }
-                guest_fill(pkts[k], txq, seq[txq] + k, size);
+                guest_fill(pkts[k], txq, seq[txq] + k,
+                           size + (seq[txq] + k) % (size_max - size + 1));
             }
             sent = rte_eth_tx_burst(port, txq, pkts, k);
             for (uint16_t i = sent; i < k; i++) {

@@ -152,7 +152,8 @@ guest_check(struct rte_mbuf *m, uint64_t next[], bool seen[])
 static void
 usage(const char *name)
 {
-    printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] [--size=BYTES[-MAX]] "
+    printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] "
+           "[--size=BYTES[-MAX]] "
            "[--count=N] [--pps=N] [--start-file=PATH] [--queues=N] "
            "[--rx-buf=BYTES]\n", name);
 }

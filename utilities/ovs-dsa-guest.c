@@ -394,6 +394,9 @@ main(int argc, char *argv[])
             }
             if (mode == MODE_RX && no_check) {
                 n_received += n_q;
+                rte_pktmbuf_free_bulk(pkts, n_q);
+                n += n_q;
+                continue;
             }
             for (uint16_t i = 0; i < n_q; i++) {
                 if (mode == MODE_RX && !no_check) {

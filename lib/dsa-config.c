@@ -50,6 +50,8 @@ dsa_config_init(struct dsa_config *cfg)
     cfg->ring_size = DSA_RING_SIZE_DEFAULT;
     cfg->copy_threshold = DSA_COPY_THRESHOLD_DEFAULT;
     cfg->dequeue = true;
+    cfg->watchdog_ms = DSA_WATCHDOG_MS_DEFAULT;
+    cfg->quarantine_ms = DSA_QUARANTINE_MS_DEFAULT;
     svec_init(&cfg->problems);
 }
 
@@ -230,6 +232,12 @@ dsa_config_parse(struct dsa_config *cfg, const struct smap *oc)
     dsa_parse_uint(cfg, oc, "dsa-copy-threshold", 0, DSA_COPY_THRESHOLD_MAX,
                    false, DSA_COPY_THRESHOLD_DEFAULT, &cfg->copy_threshold);
     dsa_parse_bool(cfg, oc, "dsa-dequeue", true, &cfg->dequeue);
+    dsa_parse_uint(cfg, oc, "dsa-watchdog-ms", DSA_WATCHDOG_MS_MIN,
+                   DSA_WATCHDOG_MS_MAX, false, DSA_WATCHDOG_MS_DEFAULT,
+                   &cfg->watchdog_ms);
+    dsa_parse_uint(cfg, oc, "dsa-quarantine-ms", DSA_QUARANTINE_MS_MIN,
+                   DSA_QUARANTINE_MS_MAX, false, DSA_QUARANTINE_MS_DEFAULT,
+                   &cfg->quarantine_ms);
 
     /* Keys that look like ours but are not: most likely typos. */
     const struct smap_node **nodes = smap_sort(oc);
@@ -237,7 +245,7 @@ dsa_config_parse(struct dsa_config *cfg, const struct smap *oc)
         static const char *const known[] = {
             "dsa-enable", "dsa-devices", "dsa-allow-noiommu",
             "dsa-wqs-per-device", "dsa-ring-size", "dsa-copy-threshold",
-            "dsa-dequeue",
+            "dsa-dequeue", "dsa-watchdog-ms", "dsa-quarantine-ms",
         };
         const char *key = nodes[i]->key;
         bool found = false;
@@ -274,9 +282,11 @@ dsa_config_format(const struct dsa_config *cfg, struct ds *s)
     } else {
         ds_put_cstr(s, "default");
     }
-    ds_put_format(s, " ring-size=%u copy-threshold=%u dequeue=%s",
+    ds_put_format(s, " ring-size=%u copy-threshold=%u dequeue=%s "
+                  "watchdog-ms=%u quarantine-ms=%u",
                   cfg->ring_size, cfg->copy_threshold,
-                  cfg->dequeue ? "true" : "false");
+                  cfg->dequeue ? "true" : "false", cfg->watchdog_ms,
+                  cfg->quarantine_ms);
 }
 
 /* Returns a string, which the caller must free, that changes whenever one

@@ -31,6 +31,12 @@ struct smap;
 #define DSA_RING_SIZE_DEFAULT 1024
 #define DSA_COPY_THRESHOLD_MAX 65536
 #define DSA_COPY_THRESHOLD_DEFAULT 256
+#define DSA_WATCHDOG_MS_MIN 1
+#define DSA_WATCHDOG_MS_MAX 10000
+#define DSA_WATCHDOG_MS_DEFAULT 100
+#define DSA_QUARANTINE_MS_MIN 1
+#define DSA_QUARANTINE_MS_MAX 600000
+#define DSA_QUARANTINE_MS_DEFAULT 1000
 #define DSA_WQS_PER_DEVICE_MIN 1
 #define DSA_WQS_PER_DEVICE_MAX 8
 
@@ -46,6 +52,8 @@ struct dsa_config {
     unsigned int ring_size;      /* dsa-ring-size. */
     unsigned int copy_threshold; /* dsa-copy-threshold, in bytes. */
     bool dequeue;                /* dsa-dequeue. */
+    unsigned int watchdog_ms;    /* dsa-watchdog-ms. */
+    unsigned int quarantine_ms;  /* dsa-quarantine-ms. */
     struct svec problems;        /* One human-readable line per bad value. */
 };
 

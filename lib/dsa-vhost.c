@@ -28,6 +28,8 @@
 
 #include "coverage.h"
 #include "dsa-channel.h"
+#include "dsa-engine.h"
+#include "dsa-iova.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/netdev.h"
 #include "openvswitch/shash.h"
@@ -498,18 +500,6 @@ dsa_vhost_poll(int16_t dma)
     return total;
 }
 
-/* Returns true if every copy submitted to channel 'dma' has completed. */
-static bool
-dsa_dma_idle(int16_t dma)
-{
-    struct rte_dma_stats stats;
-
-    if (rte_dma_stats_get(dma, 0, &stats)) {
-        return true;
-    }
-    return stats.completed + stats.errors >= stats.submitted;
-}
-
 /* Drains a queue of the calling thread's set, on 'dma': host-to-guest
  * copies are completed and their packets released; guest-to-host copies
  * still in flight are completed and their packets dropped (counted), since
@@ -563,7 +553,7 @@ dsa_vhost_drain_thread(int16_t dma)
                                                             t->qid) != 0;
             }
         }
-        if (!busy || (!released && dsa_dma_idle(dma))) {
+        if (!busy || (!released && dsa_engine_idle(dma))) {
             break;
         }
         if (time_msec() > deadline) {
@@ -753,6 +743,7 @@ dsa_vhost_new_device(int vid, const char *netdev_name)
         ovsrcu_set(&dsa_vdevs[vid], vdev);
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
+    dsa_iova_guest_update(vid);
 }
 
 /* dpdk_ext 'vhost_destroy_device' hook: drains (bounded) and unregisters
@@ -787,6 +778,7 @@ dsa_vhost_destroy_device(int vid)
         }
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
+    dsa_iova_guest_forget(vid);
 }
 
 /* dpdk_ext 'vhost_vring_state' hook.  DPDK holds the virtqueue locks and
@@ -797,7 +789,15 @@ dsa_vhost_vring_state(int vid, uint16_t qid, int enable)
 {
     struct dsa_vdev *vdev;
 
-    if (enable || vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
+    if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
+        return;
+    }
+    if (enable) {
+        if (!qid) {
+            /* After a memory table change, DPDK enables the queues again:
+             * CPU copies may need the new guest addresses. */
+            dsa_iova_guest_update(vid);
+        }
         return;
     }
     vdev = ovsrcu_get(struct dsa_vdev *, &dsa_vdevs[vid]);

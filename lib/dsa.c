@@ -34,6 +34,8 @@
 #include "dsa-channel.h"
 #include "dsa-config.h"
 #include "dsa-eal.h"
+#include "dsa-engine.h"
+#include "dsa-iova.h"
 #include "dsa-vhost.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -221,6 +223,8 @@ dsa_reconfigure(const struct smap *oc)
     dsa_config_destroy(&dsa_cfg);
     dsa_cfg = new;
     dsa_vhost_set_port_policy(dsa_cfg.enable, dsa_cfg.dequeue);
+    dsa_engine_set_policy(dsa_cfg.copy_threshold, dsa_cfg.watchdog_ms,
+                          dsa_cfg.quarantine_ms);
 }
 
 /* Attaches DSA functions bound to vfio-pci since DPDK started (hot-plug),
@@ -271,6 +275,9 @@ dsa_progress(void)
             return;
         }
         dsa_pool_release_parked(&dsa_pool);
+        for (size_t i = 0; i < dsa_pool.n_chans; i++) {
+            dsa_engine_uninstall(dsa_pool.chans[i].dev_id);
+        }
         dsa_pool_stop(&dsa_pool);
         dsa_active = false;
         dsa_stopping = false;
@@ -292,9 +299,21 @@ dsa_progress(void)
         int16_t ids[DSA_MAX_CHANNELS];
         size_t n_ids = 0;
         for (size_t i = 0; i < dsa_pool.n_chans; i++) {
-            if (dsa_pool.chans[i].state == DSA_CH_RUNNING) {
-                ids[n_ids++] = dsa_pool.chans[i].dev_id;
+            struct dsa_channel *ch = &dsa_pool.chans[i];
+            int err;
+
+            if (ch->state != DSA_CH_RUNNING) {
+                continue;
             }
+            /* vhost sees the channel through the copy-policy layer. */
+            err = dsa_engine_install(ch->dev_id, ch->vchan, ch->name);
+            if (err) {
+                VLOG_WARN("DMA channel %s: installing the copy policy "
+                          "failed (%s): not used", ch->name,
+                          ovs_strerror(err));
+                continue;
+            }
+            ids[n_ids++] = ch->dev_id;
         }
         dsa_vhost_start(ids, n_ids, dsa_cfg.dequeue);
         dsa_vhost_started = true;
@@ -316,6 +335,7 @@ dsa_run_hook(const struct smap *oc)
 
     bool vhost_stop;
 
+    dsa_unixctl_register_test_commands();
     ovs_mutex_lock(&dsa_mutex);
     dsa_init_state();
     if (!dsa_fingerprint || strcmp(fp, dsa_fingerprint)) {
@@ -408,6 +428,7 @@ dsa_init_hook(const struct smap *oc)
     ovs_mutex_lock(&dsa_mutex);
     dsa_init_state();
     dsa_dpdk_ready = true;
+    dsa_iova_init();
     free(dsa_bringup_summary);
     dsa_bringup_summary = summary;
     for (size_t i = 0; i < dsa_hotplug.n; i++) {
@@ -527,6 +548,30 @@ dsa_pmd_unload_hook(bool exiting)
     }
 }
 
+/* Appends the copy policy in force, and any injected fault, to 's'. */
+static void
+dsa_policy_format(struct ds *s)
+    OVS_REQUIRES(dsa_mutex)
+{
+    enum dsa_engine_model model = dsa_engine_get_model();
+    struct dsa_faults f;
+
+    ds_put_format(s, "copy policy: CPU below %u bytes, watchdog %u ms, "
+                  "quarantine %u ms", dsa_cfg.copy_threshold,
+                  dsa_cfg.watchdog_ms, dsa_cfg.quarantine_ms);
+    if (model != DSA_MODEL_DEVICE) {
+        ds_put_format(s, ", engine model %s (test only)",
+                      dsa_engine_model_name(model));
+    }
+    ds_put_char(s, '\n');
+    dsa_engine_get_faults(&f);
+    if (f.error_ppm || f.seq_first || f.full_ppm || f.wedge) {
+        ds_put_cstr(s, "injected faults (test only):");
+        dsa_faults_format(&f, s);
+        ds_put_char(s, '\n');
+    }
+}
+
 /* Appends the state of the extension, for dsa/show, to 's'. */
 void
 dsa_show(struct ds *s)
@@ -570,6 +615,7 @@ dsa_show(struct ds *s)
     ds_put_cstr(s, "config: ");
     dsa_config_format(&dsa_cfg, s);
     ds_put_char(s, '\n');
+    dsa_policy_format(s);
 
     if (dsa_active || dsa_stopping) {
         dsa_pool_format(&dsa_pool, s);
@@ -579,6 +625,8 @@ dsa_show(struct ds *s)
             if (ch->state == DSA_CH_RUNNING && ch->dev_id >= 0) {
                 ds_put_format(s, "%s serves:", ch->name);
                 dsa_vhost_format_serving(s, ch->dev_id);
+                ds_put_format(s, "\n%s copy policy: ", ch->name);
+                dsa_engine_format(ch->dev_id, s, false);
                 ds_put_char(s, '\n');
             }
         }
@@ -610,7 +658,8 @@ dsa_show(struct ds *s)
     ovs_mutex_unlock(&dsa_mutex);
 }
 
-/* Appends the counters of every running channel to 's'. */
+/* Appends the counters of every running channel to 's': the copy-policy
+ * layer's, then the device's own. */
 void
 dsa_channels_stats(struct ds *s)
     OVS_EXCLUDED(dsa_mutex)
@@ -620,15 +669,18 @@ dsa_channels_stats(struct ds *s)
         const struct dsa_channel *ch = &dsa_pool.chans[i];
         struct rte_dma_stats st;
 
-        if (ch->state != DSA_CH_RUNNING || ch->dev_id < 0
-            || rte_dma_stats_get(ch->dev_id, ch->vchan, &st)) {
+        if (ch->state != DSA_CH_RUNNING || ch->dev_id < 0) {
             continue;
         }
-        ds_put_format(s, "channel %s: copies submitted %"PRIu64", completed "
-                      "%"PRIu64", errors %"PRIu64", ring occupancy %"PRIu64
-                      "/%u\n", ch->name, st.submitted, st.completed,
-                      st.errors, st.submitted - st.completed - st.errors,
-                      ch->ring_size);
+        ds_put_format(s, "channel %s: ", ch->name);
+        dsa_engine_format(ch->dev_id, s, true);
+        if (!rte_dma_stats_get(ch->dev_id, ch->vchan, &st)) {
+            ds_put_format(s, "; device: submitted %"PRIu64", completed %"
+                          PRIu64", failed %"PRIu64", ring size %u",
+                          st.submitted,
+                          st.completed, st.errors, ch->ring_size);
+        }
+        ds_put_char(s, '\n');
     }
     ovs_mutex_unlock(&dsa_mutex);
 }
@@ -643,6 +695,7 @@ dsa_channels_stats_clear(void)
         const struct dsa_channel *ch = &dsa_pool.chans[i];
 
         if (ch->state == DSA_CH_RUNNING && ch->dev_id >= 0) {
+            dsa_engine_stats_clear(ch->dev_id);
             rte_dma_stats_reset(ch->dev_id, ch->vchan);
         }
     }

@@ -25,5 +25,6 @@ void dsa_show(struct ds *);
 void dsa_channels_stats(struct ds *);
 void dsa_channels_stats_clear(void);
 void dsa_unixctl_register(void);
+void dsa_unixctl_register_test_commands(void);
 
 #endif /* dsa.h */

@@ -220,8 +220,8 @@ usage(const char *name)
 {
     printf("usage: %s [EAL options] -- [--mode=rx|tx|fwd|idle] "
            "[--size=BYTES] [--count=N] [--pps=N] [--start-file=PATH] "
-           "[--queues=N] [--macswap] [--no-check] [--control=PATH]\n",
-           name);
+           "[--queues=N] [--rx-buf=BYTES] [--macswap] [--no-check] "
+           "[--control=PATH]\n", name);
 }
 
 int
@@ -234,6 +234,7 @@ main(int argc, char *argv[])
         {"pps", required_argument, NULL, 'p'},
         {"start-file", required_argument, NULL, 'f'},
         {"queues", required_argument, NULL, 'q'},
+        {"rx-buf", required_argument, NULL, 'b'},
         {"macswap", no_argument, NULL, 'w'},
         {"no-check", no_argument, NULL, 'n'},
         {"control", required_argument, NULL, 'C'},
@@ -251,6 +252,7 @@ main(int argc, char *argv[])
     uint64_t count = 0, pps = 0;
     uint16_t n_queues = 1, txq = 0;
     uint32_t size = 64;
+    uint32_t rx_buf = 10240;    /* Data room of receive buffers. */
     uint16_t port = 0;
     int ret, c;
 
@@ -290,6 +292,9 @@ main(int argc, char *argv[])
         case 'q':
             n_queues = strtoul(optarg, NULL, 10);
             break;
+        case 'b':
+            rx_buf = strtoul(optarg, NULL, 10);
+            break;
         default:
             usage(argv[0]);
             return c == 'h' ? 0 : 1;
@@ -305,6 +310,11 @@ main(int argc, char *argv[])
                 sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr));
         return 1;
     }
+    if (rx_buf < 10240 && (mode != MODE_RX || rx_buf < 256)) {
+        /* Packets sent are built in one buffer. */
+        fprintf(stderr, "--rx-buf: at least 256, and only with --mode=rx\n");
+        return 1;
+    }
     if (n_queues < 1 || n_queues > GUEST_MAX_QUEUES) {
         fprintf(stderr, "--queues: expected 1 to %d\n", GUEST_MAX_QUEUES);
         return 1;
@@ -317,9 +327,10 @@ main(int argc, char *argv[])
     signal(SIGINT, guest_signal);
     signal(SIGTERM, guest_signal);
 
-    /* 9000-byte frames fit in one 10 KiB data room. */
+    /* 9000-byte frames fit in one 10 KiB data room; smaller receive
+     * buffers (--rx-buf) make the host spread a frame over several. */
     mp = rte_pktmbuf_pool_create("guest_pool", 4095, 64, 0,
-                                 RTE_PKTMBUF_HEADROOM + 10240,
+                                 RTE_PKTMBUF_HEADROOM + rx_buf,
                                  rte_socket_id());
     if (!mp) {
         fprintf(stderr, "mempool creation failed\n");
@@ -327,6 +338,9 @@ main(int argc, char *argv[])
     }
     memset(&conf, 0, sizeof conf);
     conf.rxmode.mtu = 9000;
+    if (rx_buf < 9000 + RTE_ETHER_HDR_LEN) {
+        conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
+    }
     if (rte_eth_dev_configure(port, n_queues, n_queues, &conf)) {
         fprintf(stderr, "port configuration failed\n");
         return 1;

@@ -1,0 +1,935 @@
+/*
+ * Copyright (c) 2026 The ovs-dsa authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "dsa-engine.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_dmadev.h>
+
+#include "coverage.h"
+#include "dsa-iova.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/vlog.h"
+#include "ovs-thread.h"
+#include "timeval.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(dsa_engine);
+
+COVERAGE_DEFINE(dsa_engine_copy_error);
+COVERAGE_DEFINE(dsa_engine_ring_full);
+COVERAGE_DEFINE(dsa_engine_quarantine);
+COVERAGE_DEFINE(dsa_engine_wedge);
+COVERAGE_DEFINE(dsa_engine_retry);
+COVERAGE_DEFINE(dsa_engine_lost);
+
+/* Largest ring of the layer: its indices are 16 bits wide and in-flight
+ * counts must tell a full ring from an empty one. */
+#define DSA_ENGINE_MAX_RING 32768
+
+/* Process-wide policy.  Read by every copy, written by the main thread. */
+static atomic_uint32_t dsa_threshold = ATOMIC_VAR_INIT(0);
+static atomic_uint32_t dsa_watchdog_ms = ATOMIC_VAR_INIT(100);
+static atomic_uint32_t dsa_quarantine_ms = ATOMIC_VAR_INIT(1000);
+static atomic_int dsa_model = ATOMIC_VAR_INIT(DSA_MODEL_DEVICE);
+
+/* Injected faults, and a generation that tells engines to pick them up. */
+static struct ovs_mutex dsa_faults_mutex = OVS_MUTEX_INITIALIZER;
+static struct dsa_faults dsa_faults OVS_GUARDED_BY(dsa_faults_mutex)
+    = { .dev_id = -1 };
+static atomic_uint64_t dsa_faults_gen = ATOMIC_VAR_INIT(0);
+
+/* State of a layer's channel. */
+enum dsa_engine_state {
+    DSA_ENGINE_ACTIVE,          /* The device takes copies. */
+    DSA_ENGINE_QUARANTINED,     /* The device is stopped; the CPU copies. */
+};
+
+/* Why a channel was quarantined. */
+enum dsa_engine_reason {
+    DSA_REASON_NONE,
+    DSA_REASON_ERRORS,          /* Consecutive failed copies. */
+    DSA_REASON_WEDGED,          /* Completed nothing for too long. */
+    DSA_REASON_RESTART,         /* Restarting it failed. */
+};
+
+/* State of one copy handed out to vhost. */
+enum dsa_op_state {
+    DSA_OP_DONE,                /* Data in place (or never will be: lost). */
+    DSA_OP_DEVICE,              /* On the device, not yet harvested. */
+};
+
+/* One copy, in the layer's ring. */
+struct dsa_op {
+    rte_iova_t src;
+    rte_iova_t dst;
+    uint32_t len;
+    uint8_t state;              /* enum dsa_op_state. */
+    bool fail;                  /* Injected: its device copy fails. */
+};
+
+/* The layer over one channel.  Fast-path members are used by one thread at
+ * a time, under vhost's lock of the channel. */
+struct dsa_engine {
+    struct rte_dma_fp_object dev;   /* The device's own fast path. */
+    struct dsa_engine_ctl ctl;
+    char name[64];                  /* dmadev name, for logs. */
+    int16_t dev_id;
+    uint16_t vchan;
+
+    struct dsa_op *ops;             /* 'size' entries. */
+    enum rte_dma_status_code *status;  /* Scratch for the device's. */
+    uint32_t size;                  /* Power of 2, <= DSA_ENGINE_MAX_RING. */
+    uint16_t mask;
+    atomic_uint16_t head;           /* Index the next copy gets. */
+    atomic_uint16_t tail;           /* Oldest copy not reported done. */
+    uint16_t scan;                  /* No device copy before this one. */
+    uint32_t n_dev;                 /* Copies on the device. */
+    bool doorbell;                  /* Device copies not yet submitted. */
+    long long int stalled_since;    /* When polls started to find nothing
+                                     * with copies on the device, or 0. */
+    unsigned int consecutive_errors;
+    uint64_t ok_streak;             /* Device copies done since a retry. */
+
+    atomic_int state;               /* enum dsa_engine_state. */
+    atomic_int reason;              /* enum dsa_engine_reason. */
+    atomic_llong retry_at;          /* When to try the device again. */
+    unsigned int backoff_ms;        /* Next quarantine's length; 0: base. */
+
+    uint64_t faults_gen;            /* dsa_faults_gen last picked up. */
+    struct dsa_faults faults;       /* Those that apply to this channel. */
+    uint64_t seq;                   /* Device copies since they were set. */
+    uint32_t err_acc;               /* Accumulators of the injected */
+    uint32_t full_acc;              /* rates. */
+
+    struct dsa_engine_stats st;
+    uint64_t base[DSA_ENGINE_N_STATS];  /* Values at the last clear (main
+                                         * thread). */
+};
+
+/* Engines installed over DPDK dmadevs, by dmadev id (main thread). */
+static struct dsa_engine *dsa_engines[RTE_DMADEV_DEFAULT_MAX];
+
+/* Adds 'n' to counter 'c' of the single writer of the moment: no atomic
+ * read-modify-write is needed. */
+static inline void
+dsa_cnt_add(atomic_uint64_t *c, uint64_t n)
+{
+    uint64_t v;
+
+    atomic_read_relaxed(c, &v);
+    atomic_store_relaxed(c, v + n);
+}
+
+static uint64_t
+dsa_cnt_get(const atomic_uint64_t *c_)
+{
+    atomic_uint64_t *c = CONST_CAST(atomic_uint64_t *, c_);
+    uint64_t v;
+
+    atomic_read_relaxed(c, &v);
+    return v;
+}
+
+/* Sets the copy policy: copies shorter than 'threshold' bytes go to the
+ * CPU; a channel with copies in flight that completes nothing for
+ * 'watchdog_ms' is quarantined; quarantines last 'quarantine_ms' at first. */
+void
+dsa_engine_set_policy(unsigned int threshold, unsigned int watchdog_ms,
+                      unsigned int quarantine_ms)
+{
+    atomic_store_relaxed(&dsa_threshold, threshold);
+    atomic_store_relaxed(&dsa_watchdog_ms, watchdog_ms);
+    atomic_store_relaxed(&dsa_quarantine_ms, quarantine_ms);
+}
+
+void
+dsa_engine_set_model(enum dsa_engine_model model)
+{
+    atomic_store_relaxed(&dsa_model, model);
+}
+
+enum dsa_engine_model
+dsa_engine_get_model(void)
+{
+    int model;
+
+    atomic_read_relaxed(&dsa_model, &model);
+    return model;
+}
+
+const char *
+dsa_engine_model_name(enum dsa_engine_model model)
+{
+    switch (model) {
+    case DSA_MODEL_DEVICE:
+        return "device";
+    case DSA_MODEL_INLINE:
+        return "inline";
+    case DSA_MODEL_IDEAL:
+        return "ideal";
+    }
+    return "?";
+}
+
+/* Replaces the injected faults with 'f' (counting starts again). */
+void
+dsa_engine_set_faults(const struct dsa_faults *f)
+    OVS_EXCLUDED(dsa_faults_mutex)
+{
+    uint64_t orig;
+
+    ovs_mutex_lock(&dsa_faults_mutex);
+    dsa_faults = *f;
+    ovs_mutex_unlock(&dsa_faults_mutex);
+    atomic_add(&dsa_faults_gen, 1, &orig);
+}
+
+void
+dsa_engine_get_faults(struct dsa_faults *f)
+    OVS_EXCLUDED(dsa_faults_mutex)
+{
+    ovs_mutex_lock(&dsa_faults_mutex);
+    *f = dsa_faults;
+    ovs_mutex_unlock(&dsa_faults_mutex);
+}
+
+/* Parses a percentage "P" (0..100, up to 4 decimals) into parts per
+ * million. */
+static bool
+dsa_parse_ppm(const char *s, uint32_t *ppm)
+{
+    double pct;
+    char *end;
+
+    pct = strtod(s, &end);
+    if (end == s || *end || !(pct >= 0.0 && pct <= 100.0)) {
+        return false;
+    }
+    *ppm = pct * 10000.0 + 0.5;
+    return true;
+}
+
+/* Parses the arguments of dsa/inject-fault into 'f' (which starts
+ * cleared): "clear", or any of error-rate=PCT, error-seq=FIRST[-LAST],
+ * ring-full=PCT, wedge=on|off, channel=DMADEV.  Returns NULL, or an error
+ * message the caller frees. */
+char *
+dsa_faults_parse(int argc, const char *argv[], struct dsa_faults *f)
+{
+    memset(f, 0, sizeof *f);
+    f->dev_id = -1;
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *eq = strchr(arg, '=');
+        const char *v = eq ? eq + 1 : "";
+        unsigned long long int a, b;
+        int n = 0;
+
+        if (!strcmp(arg, "clear")) {
+            continue;
+        } else if (!strncmp(arg, "error-rate=", 11)) {
+            if (!dsa_parse_ppm(v, &f->error_ppm)) {
+                return xasprintf("%s: expected a percentage 0..100", arg);
+            }
+        } else if (!strncmp(arg, "ring-full=", 10)) {
+            if (!dsa_parse_ppm(v, &f->full_ppm)) {
+                return xasprintf("%s: expected a percentage 0..100", arg);
+            }
+        } else if (!strncmp(arg, "error-seq=", 10)) {
+            if (sscanf(v, "%llu-%llu%n", &a, &b, &n) == 2 && !v[n]
+                && a >= 1 && b >= a) {
+                f->seq_first = a;
+                f->seq_last = b;
+            } else if (sscanf(v, "%llu%n", &a, &n) == 1 && !v[n] && a >= 1) {
+                f->seq_first = f->seq_last = a;
+            } else {
+                return xasprintf("%s: expected FIRST[-LAST], counted from 1",
+                                 arg);
+            }
+        } else if (!strncmp(arg, "wedge=", 6)) {
+            if (strcmp(v, "on") && strcmp(v, "off")) {
+                return xasprintf("%s: expected on or off", arg);
+            }
+            f->wedge = !strcmp(v, "on");
+        } else if (!strncmp(arg, "channel=", 8)) {
+            int id = rte_dma_get_dev_id_by_name(v);
+
+            if (id < 0) {
+                return xasprintf("%s: no such DMA device", arg);
+            }
+            f->dev_id = id;
+        } else {
+            return xasprintf("%s: unknown fault", arg);
+        }
+    }
+    return NULL;
+}
+
+/* Appends 'f' to 's' as " error-rate=... ring-full=..." (or " none"). */
+void
+dsa_faults_format(const struct dsa_faults *f, struct ds *s)
+{
+    size_t len = s->length;
+
+    if (f->error_ppm) {
+        ds_put_format(s, " error-rate=%g%%", f->error_ppm / 10000.0);
+    }
+    if (f->seq_first) {
+        ds_put_format(s, " error-seq=%"PRIu64"-%"PRIu64, f->seq_first,
+                      f->seq_last);
+    }
+    if (f->full_ppm) {
+        ds_put_format(s, " ring-full=%g%%", f->full_ppm / 10000.0);
+    }
+    if (f->wedge) {
+        ds_put_cstr(s, " wedge=on");
+    }
+    if (s->length == len) {
+        ds_put_cstr(s, " none");
+    } else if (f->dev_id >= 0) {
+        ds_put_format(s, " (dmadev %d only)", f->dev_id);
+    }
+}
+
+/* Picks up injected faults changed since the engine last looked. */
+static inline void
+dsa_engine_faults_sync(struct dsa_engine *e)
+    OVS_EXCLUDED(dsa_faults_mutex)
+{
+    uint64_t gen;
+
+    atomic_read_relaxed(&dsa_faults_gen, &gen);
+    if (OVS_UNLIKELY(gen != e->faults_gen)) {
+        ovs_mutex_lock(&dsa_faults_mutex);
+        e->faults_gen = gen;
+        if (dsa_faults.dev_id < 0 || dsa_faults.dev_id == e->dev_id) {
+            e->faults = dsa_faults;
+        } else {
+            memset(&e->faults, 0, sizeof e->faults);
+        }
+        e->seq = 0;
+        e->err_acc = e->full_acc = 0;
+        ovs_mutex_unlock(&dsa_faults_mutex);
+    }
+}
+
+/* Returns true once every 1000000 / 'ppm' calls, exactly, keeping the
+ * remainder in '*acc'. */
+static inline bool
+dsa_fault_hit(uint32_t ppm, uint32_t *acc)
+{
+    if (OVS_LIKELY(!ppm)) {
+        return false;
+    }
+    *acc += ppm;
+    if (*acc >= 1000000) {
+        *acc -= 1000000;
+        return true;
+    }
+    return false;
+}
+
+static long long int
+dsa_engine_now(const struct dsa_engine *e)
+{
+    return e->ctl.now();
+}
+
+/* Copies 'op' on the CPU.  Returns false if it cannot be done (the IOVAs
+ * cannot be translated), having counted it lost. */
+static bool
+dsa_engine_cpu_copy(struct dsa_engine *e, const struct dsa_op *op)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+
+    if (OVS_LIKELY(dsa_iova_cpu_copy(op->dst, op->src, op->len))) {
+        return true;
+    }
+    dsa_cnt_add(&e->st.lost, 1);
+    COVERAGE_INC(dsa_engine_lost);
+    VLOG_ERR_RL(&rl, "DMA channel %s: cannot translate IOVA 0x%"PRIx64
+                " or 0x%"PRIx64" for a CPU copy: %"PRIu32" bytes not copied",
+                e->name, (uint64_t) op->src, (uint64_t) op->dst, op->len);
+    return false;
+}
+
+/* Redoes on the CPU the copies still on the (stopped or failing) device,
+ * and forgets them there. */
+static void
+dsa_engine_redo_device_copies(struct dsa_engine *e)
+{
+    uint16_t head;
+
+    atomic_read_relaxed(&e->head, &head);
+    for (uint16_t i = e->scan; i != head; i++) {
+        struct dsa_op *op = &e->ops[i & e->mask];
+
+        if (op->state == DSA_OP_DEVICE) {
+            dsa_engine_cpu_copy(e, op);
+            dsa_cnt_add(&e->st.redone, 1);
+            op->state = DSA_OP_DONE;
+        }
+    }
+    e->scan = head;
+    e->n_dev = 0;
+    e->doorbell = false;
+    e->stalled_since = 0;
+}
+
+/* Stops the device and quarantines the channel for 'reason'. */
+static void
+dsa_engine_quarantine(struct dsa_engine *e, enum dsa_engine_reason reason)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    unsigned int base;
+    int err;
+
+    atomic_read_relaxed(&dsa_quarantine_ms, &base);
+    base = MAX(base, 1);
+    if (!e->backoff_ms) {
+        e->backoff_ms = base;
+    }
+
+    /* A stopped device writes no more: only then may the CPU redo its
+     * copies and their buffers go back to their owners. */
+    err = e->ctl.stop(e->dev_id);
+    if (err) {
+        VLOG_ERR_RL(&rl, "DMA channel %s: stopping it failed (%s)",
+                    e->name, ovs_strerror(err < 0 ? -err : err));
+    }
+    dsa_engine_redo_device_copies(e);
+
+    atomic_store_relaxed(&e->state, DSA_ENGINE_QUARANTINED);
+    atomic_store_relaxed(&e->reason, reason);
+    atomic_store_relaxed(&e->retry_at, dsa_engine_now(e) + e->backoff_ms);
+    dsa_cnt_add(&e->st.quarantines, 1);
+    COVERAGE_INC(dsa_engine_quarantine);
+    if (reason == DSA_REASON_WEDGED) {
+        dsa_cnt_add(&e->st.wedges, 1);
+        COVERAGE_INC(dsa_engine_wedge);
+    }
+    VLOG_WARN_RL(&rl, "DMA channel %s quarantined (%s): its copies are "
+                 "done by the CPU, device retried in %u ms", e->name,
+                 reason == DSA_REASON_WEDGED ? "completed nothing in time"
+                 : reason == DSA_REASON_ERRORS ? "copies keep failing"
+                 : "restart failed", e->backoff_ms);
+    e->backoff_ms = MIN(e->backoff_ms * 2, base * DSA_ENGINE_MAX_BACKOFF);
+    e->consecutive_errors = 0;
+    e->ok_streak = 0;
+}
+
+/* Tries a quarantined channel's device again. */
+static void
+dsa_engine_retry(struct dsa_engine *e, uint16_t vchan)
+{
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    uint16_t last;
+    int err;
+
+    COVERAGE_INC(dsa_engine_retry);
+    err = e->ctl.start(e->dev_id);
+    if (err) {
+        atomic_store_relaxed(&e->reason, DSA_REASON_RESTART);
+        atomic_store_relaxed(&e->retry_at,
+                             dsa_engine_now(e) + e->backoff_ms);
+        VLOG_WARN_RL(&rl, "DMA channel %s: restart failed (%s), retried "
+                     "in %u ms", e->name, ovs_strerror(err < 0 ? -err : err),
+                     e->backoff_ms);
+        return;
+    }
+    /* Whatever the device still reports belongs to copies already redone
+     * (a restarted device may also have forgotten them). */
+    for (int i = 0; i < 64; i++) {
+        if (!e->dev.completed_status(e->dev.dev_private, vchan, e->size,
+                                     &last, e->status)) {
+            break;
+        }
+    }
+    atomic_store_relaxed(&e->state, DSA_ENGINE_ACTIVE);
+    atomic_store_relaxed(&e->reason, DSA_REASON_NONE);
+    VLOG_INFO_RL(&rl, "DMA channel %s: device in use again after "
+                 "quarantine", e->name);
+}
+
+/* Harvests the device's completions: failed copies are redone on the CPU;
+ * a device that keeps failing or completes nothing is quarantined. */
+static void
+dsa_engine_harvest(struct dsa_engine *e, uint16_t vchan)
+{
+    uint16_t n = 0, last, tail;
+
+    if (!e->n_dev) {
+        return;
+    }
+    atomic_read_relaxed(&e->tail, &tail);
+    if ((int16_t) (tail - e->scan) > 0) {
+        e->scan = tail;
+    }
+    if (OVS_LIKELY(!e->faults.wedge)) {
+        n = e->dev.completed_status(e->dev.dev_private, vchan,
+                                    MIN(e->n_dev, e->size), &last,
+                                    e->status);
+    }
+    for (uint16_t k = 0; k < n; k++) {
+        struct dsa_op *op;
+
+        while (e->ops[e->scan & e->mask].state != DSA_OP_DEVICE) {
+            e->scan++;
+        }
+        op = &e->ops[e->scan & e->mask];
+        if (OVS_UNLIKELY(e->status[k] != RTE_DMA_STATUS_SUCCESSFUL
+                         || op->fail)) {
+            if (op->fail && dsa_iova_is_va()) {
+                /* What a failed copy may leave behind: garbage. */
+                memset((void *) (uintptr_t) op->dst, 0xee, op->len);
+            }
+            dsa_engine_cpu_copy(e, op);
+            dsa_cnt_add(&e->st.errors, 1);
+            dsa_cnt_add(&e->st.redone, 1);
+            COVERAGE_INC(dsa_engine_copy_error);
+            e->consecutive_errors++;
+        } else {
+            dsa_cnt_add(&e->st.dma, 1);
+            e->consecutive_errors = 0;
+            if (++e->ok_streak == DSA_ENGINE_RECOVERED) {
+                e->backoff_ms = 0;
+            }
+        }
+        op->state = DSA_OP_DONE;
+        e->scan++;
+        e->n_dev--;
+    }
+
+    if (OVS_UNLIKELY(e->consecutive_errors >= DSA_ENGINE_MAX_ERRORS)) {
+        dsa_engine_quarantine(e, DSA_REASON_ERRORS);
+    } else if (n || !e->n_dev) {
+        e->stalled_since = 0;
+    } else {
+        long long int now = dsa_engine_now(e);
+        unsigned int watchdog;
+
+        atomic_read_relaxed(&dsa_watchdog_ms, &watchdog);
+        if (!e->stalled_since) {
+            e->stalled_since = now;
+        } else if (now - e->stalled_since >= watchdog) {
+            dsa_engine_quarantine(e, DSA_REASON_WEDGED);
+        }
+    }
+}
+
+/* Fast path: free entries in the layer's ring.  A full device ring does
+ * not count: such copies go to the CPU. */
+static uint16_t
+dsa_engine_burst_capacity(const void *priv, uint16_t vchan OVS_UNUSED)
+{
+    struct dsa_engine *e = CONST_CAST(struct dsa_engine *, priv);
+    uint16_t head, tail;
+
+    atomic_read_relaxed(&e->head, &head);
+    atomic_read_relaxed(&e->tail, &tail);
+    return e->size - (uint16_t) (head - tail);
+}
+
+/* Fast path: rings the device's doorbell if it has copies not yet
+ * submitted. */
+static int
+dsa_engine_submit(void *priv, uint16_t vchan)
+{
+    struct dsa_engine *e = priv;
+
+    if (e->doorbell) {
+        e->doorbell = false;
+        return e->dev.submit(e->dev.dev_private, vchan);
+    }
+    return 0;
+}
+
+/* Fast path: takes one copy and decides who does it.  Returns the copy's
+ * index in the layer's ring, or -ENOSPC if the ring is full. */
+static int
+dsa_engine_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
+                uint32_t len, uint64_t flags)
+{
+    struct dsa_engine *e = priv;
+    uint16_t head, tail;
+    struct dsa_op *op;
+    uint32_t threshold;
+    int model, state;
+
+    atomic_read_relaxed(&e->head, &head);
+    atomic_read_relaxed(&e->tail, &tail);
+    if (OVS_UNLIKELY((uint16_t) (head - tail) >= e->size)) {
+        return -ENOSPC;
+    }
+    dsa_engine_faults_sync(e);
+
+    op = &e->ops[head & e->mask];
+    op->src = src;
+    op->dst = dst;
+    op->len = len;
+    op->state = DSA_OP_DONE;
+    op->fail = false;
+
+    atomic_read_relaxed(&dsa_model, &model);
+    atomic_read_relaxed(&dsa_threshold, &threshold);
+    atomic_read_relaxed(&e->state, &state);
+    if (OVS_UNLIKELY(model != DSA_MODEL_DEVICE)) {
+        if (model == DSA_MODEL_INLINE) {
+            dsa_engine_cpu_copy(e, op);
+            dsa_cnt_add(&e->st.cpu_inline, 1);
+        } else {
+            dsa_cnt_add(&e->st.skipped, 1);
+        }
+    } else if (len < threshold) {
+        if (OVS_UNLIKELY(!dsa_engine_cpu_copy(e, op))) {
+            /* Not translatable for the CPU: the device may still do it. */
+            goto device;
+        }
+        dsa_cnt_add(&e->st.cpu_small, 1);
+    } else if (OVS_UNLIKELY(state != DSA_ENGINE_ACTIVE)) {
+        dsa_engine_cpu_copy(e, op);
+        dsa_cnt_add(&e->st.cpu_quarantine, 1);
+    } else {
+        int idx;
+
+device:
+        if (OVS_UNLIKELY(dsa_fault_hit(e->faults.full_ppm, &e->full_acc))) {
+            dsa_cnt_add(&e->st.inj_full, 1);
+            idx = -ENOSPC;
+        } else {
+            idx = e->dev.copy(e->dev.dev_private, vchan, src, dst, len,
+                              flags & ~RTE_DMA_OP_FLAG_SUBMIT);
+        }
+        if (OVS_LIKELY(idx >= 0)) {
+            if (!e->n_dev++) {
+                e->scan = head;
+            }
+            e->doorbell = true;
+            op->state = DSA_OP_DEVICE;
+            e->seq++;
+            if (OVS_UNLIKELY(
+                    dsa_fault_hit(e->faults.error_ppm, &e->err_acc)
+                    || (e->seq >= e->faults.seq_first
+                        && e->seq <= e->faults.seq_last))) {
+                op->fail = true;
+                dsa_cnt_add(&e->st.inj_errors, 1);
+            }
+        } else if (idx == -ENOSPC) {
+            COVERAGE_INC(dsa_engine_ring_full);
+            dsa_engine_cpu_copy(e, op);
+            dsa_cnt_add(&e->st.cpu_full, 1);
+        } else {
+            COVERAGE_INC(dsa_engine_copy_error);
+            dsa_engine_cpu_copy(e, op);
+            dsa_cnt_add(&e->st.errors, 1);
+            dsa_cnt_add(&e->st.redone, 1);
+        }
+    }
+    atomic_store_relaxed(&e->head, (uint16_t) (head + 1));
+    if (flags & RTE_DMA_OP_FLAG_SUBMIT) {
+        dsa_engine_submit(e, vchan);
+    }
+    return head;
+}
+
+/* Fast path: reports up to 'nb_cpls' copies done, in submission order,
+ * the last one's index in '*last_idx'.  Never reports an error: failed
+ * copies were redone. */
+static uint16_t
+dsa_engine_completed_status(void *priv, uint16_t vchan, uint16_t nb_cpls,
+                            uint16_t *last_idx,
+                            enum rte_dma_status_code *status)
+{
+    struct dsa_engine *e = priv;
+    uint16_t head, tail, n = 0;
+    int state;
+
+    dsa_engine_faults_sync(e);
+    dsa_engine_harvest(e, vchan);
+    atomic_read_relaxed(&e->state, &state);
+    if (OVS_UNLIKELY(state == DSA_ENGINE_QUARANTINED)) {
+        long long int retry_at;
+
+        atomic_read_relaxed(&e->retry_at, &retry_at);
+        if (dsa_engine_now(e) >= retry_at) {
+            dsa_engine_retry(e, vchan);
+        }
+    }
+
+    atomic_read_relaxed(&e->head, &head);
+    atomic_read_relaxed(&e->tail, &tail);
+    while (n < nb_cpls && tail != head
+           && e->ops[tail & e->mask].state == DSA_OP_DONE) {
+        if (status) {
+            status[n] = RTE_DMA_STATUS_SUCCESSFUL;
+        }
+        tail++;
+        n++;
+    }
+    atomic_store_relaxed(&e->tail, tail);
+    *last_idx = tail - 1;
+    return n;
+}
+
+static uint16_t
+dsa_engine_completed(void *priv, uint16_t vchan, uint16_t nb_cpls,
+                     uint16_t *last_idx, bool *has_error)
+{
+    *has_error = false;
+    return dsa_engine_completed_status(priv, vchan, nb_cpls, last_idx, NULL);
+}
+
+/* Fast path: not used by vhost; not offered. */
+static int
+dsa_engine_copy_sg(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
+                   const struct rte_dma_sge *src OVS_UNUSED,
+                   const struct rte_dma_sge *dst OVS_UNUSED,
+                   uint16_t nb_src OVS_UNUSED, uint16_t nb_dst OVS_UNUSED,
+                   uint64_t flags OVS_UNUSED)
+{
+    return -ENOTSUP;
+}
+
+static int
+dsa_engine_fill(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
+                uint64_t pattern OVS_UNUSED, rte_iova_t dst OVS_UNUSED,
+                uint32_t len OVS_UNUSED, uint64_t flags OVS_UNUSED)
+{
+    return -ENOTSUP;
+}
+
+/* Returns a layer over device fast path 'dev' (dmadev 'dev_id', vchan
+ * 'vchan', named 'name'), whose ring has room for 'max_desc' copies (the
+ * dmadev's max_desc: vhost sizes its own table after it, and the layer's
+ * ring must not be larger). */
+struct dsa_engine *
+dsa_engine_create(const char *name, int16_t dev_id, uint16_t vchan,
+                  const struct rte_dma_fp_object *dev, unsigned int max_desc,
+                  const struct dsa_engine_ctl *ctl)
+{
+    struct dsa_engine *e = xzalloc(sizeof *e);
+    uint32_t size = 1;
+
+    while (size < max_desc && size < DSA_ENGINE_MAX_RING) {
+        size *= 2;
+    }
+    if (size > max_desc && size > 1) {
+        /* Not a power of 2: vhost rounds up, the layer must not. */
+        size /= 2;
+    }
+    e->dev = *dev;
+    e->ctl = *ctl;
+    ovs_strlcpy(e->name, name, sizeof e->name);
+    e->dev_id = dev_id;
+    e->vchan = vchan;
+    e->size = size;
+    e->mask = size - 1;
+    e->ops = xcalloc(size, sizeof *e->ops);
+    e->status = xcalloc(size, sizeof *e->status);
+    atomic_init(&e->head, 0);
+    atomic_init(&e->tail, 0);
+    atomic_init(&e->state, DSA_ENGINE_ACTIVE);
+    atomic_init(&e->reason, DSA_REASON_NONE);
+    atomic_init(&e->retry_at, 0);
+    return e;
+}
+
+void
+dsa_engine_destroy(struct dsa_engine *e)
+{
+    if (e) {
+        free(e->ops);
+        free(e->status);
+        free(e);
+    }
+}
+
+/* Fills in 'obj' with the layer's fast path over 'e'. */
+void
+dsa_engine_fast_path(struct dsa_engine *e, struct rte_dma_fp_object *obj)
+{
+    memset(obj, 0, sizeof *obj);
+    obj->dev_private = e;
+    obj->copy = dsa_engine_copy;
+    obj->copy_sg = dsa_engine_copy_sg;
+    obj->fill = dsa_engine_fill;
+    obj->submit = dsa_engine_submit;
+    obj->completed = dsa_engine_completed;
+    obj->completed_status = dsa_engine_completed_status;
+    obj->burst_capacity = dsa_engine_burst_capacity;
+}
+
+/* Appends the state of 'e' to 's' and, with 'stats', its counters. */
+void
+dsa_engine_describe(const struct dsa_engine *e, struct ds *s, bool stats)
+{
+    const atomic_uint64_t *c = (const atomic_uint64_t *) &e->st;
+    uint64_t v[DSA_ENGINE_N_STATS];
+    uint16_t head, tail;
+    int state, reason;
+
+    for (size_t i = 0; i < DSA_ENGINE_N_STATS; i++) {
+        v[i] = dsa_cnt_get(&c[i]) - e->base[i];
+    }
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->state, &state);
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->reason,
+                        &reason);
+    if (state == DSA_ENGINE_QUARANTINED) {
+        long long int retry_at;
+
+        atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->retry_at,
+                            &retry_at);
+        ds_put_format(s, "quarantined (%s), device retried in %lld ms",
+                      reason == DSA_REASON_WEDGED ? "completed nothing in time"
+                      : reason == DSA_REASON_ERRORS ? "copies kept failing"
+                      : "restart failed",
+                      MAX(retry_at - e->ctl.now(), 0));
+    } else {
+        ds_put_cstr(s, "in service");
+    }
+    if (!stats) {
+        return;
+    }
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->head, &head);
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->tail, &tail);
+    ds_put_format(s, ", dma-copies %"PRIu64", cpu-copies %"PRIu64
+                  " (below-threshold %"PRIu64", ring-full %"PRIu64
+                  ", quarantined %"PRIu64", inline %"PRIu64")"
+                  ", skipped %"PRIu64", errors %"PRIu64", redone %"PRIu64
+                  ", lost %"PRIu64", quarantines %"PRIu64", wedged %"PRIu64
+                  ", in-flight %u, injected-errors %"PRIu64
+                  ", injected-ring-full %"PRIu64,
+                  v[0], v[1] + v[2] + v[3] + v[4], v[1], v[2], v[3], v[4],
+                  v[5], v[6], v[7], v[8], v[9], v[10],
+                  (uint16_t) (head - tail), v[11], v[12]);
+}
+
+/* dmadev control functions of the layer: DPDK's, with DPDK's negative
+ * errno made positive. */
+static int
+dsa_engine_dev_stop(int16_t dev_id)
+{
+    return -rte_dma_stop(dev_id);
+}
+
+static int
+dsa_engine_dev_start(int16_t dev_id)
+{
+    return -rte_dma_start(dev_id);
+}
+
+static const struct dsa_engine_ctl dsa_engine_dpdk_ctl = {
+    .stop = dsa_engine_dev_stop,
+    .start = dsa_engine_dev_start,
+    .now = time_msec,
+};
+
+/* Installs the layer over vchan 'vchan' of running dmadev 'dev_id' (named
+ * 'name'), before vhost uses the channel.  Returns 0 or a positive errno
+ * value. */
+int
+dsa_engine_install(int16_t dev_id, uint16_t vchan, const char *name)
+{
+    struct rte_dma_info info;
+    struct dsa_engine *e;
+    int err;
+
+    if (dev_id < 0 || dev_id >= ARRAY_SIZE(dsa_engines)) {
+        return EINVAL;
+    }
+    if (dsa_engines[dev_id]) {
+        return 0;
+    }
+    err = -rte_dma_info_get(dev_id, &info);
+    if (err) {
+        return err;
+    }
+    e = dsa_engine_create(name, dev_id, vchan, &rte_dma_fp_objs[dev_id],
+                          info.max_desc, &dsa_engine_dpdk_ctl);
+    dsa_engine_fast_path(e, &rte_dma_fp_objs[dev_id]);
+    dsa_engines[dev_id] = e;
+    return 0;
+}
+
+/* Gives dmadev 'dev_id' its own fast path back.  Nothing may use the
+ * channel. */
+void
+dsa_engine_uninstall(int16_t dev_id)
+{
+    struct dsa_engine *e;
+
+    if (dev_id < 0 || dev_id >= ARRAY_SIZE(dsa_engines)
+        || !dsa_engines[dev_id]) {
+        return;
+    }
+    e = dsa_engines[dev_id];
+    rte_dma_fp_objs[dev_id] = e->dev;
+    dsa_engines[dev_id] = NULL;
+    dsa_engine_destroy(e);
+}
+
+/* Returns true if every copy handed to dmadev 'dev_id''s layer was reported
+ * done (racy: for drains, which then look again). */
+bool
+dsa_engine_idle(int16_t dev_id)
+{
+    const struct dsa_engine *e;
+    uint16_t head, tail;
+
+    if (dev_id < 0 || dev_id >= ARRAY_SIZE(dsa_engines)
+        || !(e = dsa_engines[dev_id])) {
+        return true;
+    }
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->head, &head);
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->tail, &tail);
+    return head == tail;
+}
+
+/* Appends the state (and counters, with 'stats') of dmadev 'dev_id''s
+ * layer to 's'. */
+void
+dsa_engine_format(int16_t dev_id, struct ds *s, bool stats)
+{
+    if (dev_id >= 0 && dev_id < ARRAY_SIZE(dsa_engines)
+        && dsa_engines[dev_id]) {
+        dsa_engine_describe(dsa_engines[dev_id], s, stats);
+    } else {
+        ds_put_cstr(s, "no copy-policy layer");
+    }
+}
+
+/* Zeroes the counters of dmadev 'dev_id''s layer, as shown. */
+void
+dsa_engine_stats_clear(int16_t dev_id)
+{
+    struct dsa_engine *e;
+
+    if (dev_id >= 0 && dev_id < ARRAY_SIZE(dsa_engines)
+        && (e = dsa_engines[dev_id])) {
+        const atomic_uint64_t *c = (const atomic_uint64_t *) &e->st;
+
+        for (size_t i = 0; i < DSA_ENGINE_N_STATS; i++) {
+            e->base[i] = dsa_cnt_get(&c[i]);
+        }
+    }
+}

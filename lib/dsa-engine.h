@@ -1,0 +1,145 @@
+/*
+ * Copyright (c) 2026 The ovs-dsa authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef DSA_ENGINE_H
+#define DSA_ENGINE_H 1
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_dmadev.h>
+
+#include "ovs-atomic.h"
+
+struct ds;
+
+/* The copy policy: a thin layer over each DMA channel's fast path.
+ *
+ * vhost drives a DMA channel through DPDK's dmadev fast-path calls (burst
+ * capacity, copy, submit, completed), always under its own per-channel
+ * lock.  DPDK 22.11's vhost has no size threshold, no CPU fallback and no
+ * error handling.  This layer is installed in place of the channel's
+ * fast-path functions, so vhost sees an ordinary dmadev while the layer
+ * decides, copy by copy, whether the device or the CPU does it:
+ *
+ *   - copies shorter than dsa-copy-threshold bytes are done by the CPU;
+ *   - a copy the device ring has no room for is done by the CPU;
+ *   - a copy the device reports failed is redone by the CPU; a device that
+ *     fails DSA_ENGINE_MAX_ERRORS copies in a row, or completes nothing for
+ *     dsa-watchdog-ms while copies are in flight, is stopped (so it cannot
+ *     write late) and quarantined: its copies in flight are redone by the
+ *     CPU, new ones go to the CPU, and it is retried after dsa-quarantine-ms,
+ *     doubling on every failed retry.
+ *
+ * Completions are reported to vhost in submission order, and a copy done
+ * by the CPU is reported only once every device copy before it completed:
+ * no packet is reordered and no descriptor reaches the guest before its
+ * data.  The layer keeps its own ring of copy indices: the index vhost gets
+ * back is the layer's, not the device's. */
+
+/* Consecutive failed device copies that quarantine a channel. */
+#define DSA_ENGINE_MAX_ERRORS 8
+
+/* Successful device copies after which a retried channel counts as
+ * recovered (the quarantine backoff starts again from its base). */
+#define DSA_ENGINE_RECOVERED 1024
+
+/* Backoff ceiling, as a multiple of dsa-quarantine-ms. */
+#define DSA_ENGINE_MAX_BACKOFF 64
+
+/* Who does the copies: the device (production), or, for tests and the
+ * benchmark only (ovs-vswitchd --enable-dummy), a model of an engine. */
+enum dsa_engine_model {
+    DSA_MODEL_DEVICE,           /* The DMA device, with the policy above. */
+    DSA_MODEL_INLINE,           /* Every copy by the CPU at submit time: the
+                                 * cost of the asynchronous machinery. */
+    DSA_MODEL_IDEAL,            /* Nothing copied, completed at once: an
+                                 * infinitely fast engine (the payload is NOT
+                                 * delivered). */
+};
+
+/* Faults to inject (tests only). */
+struct dsa_faults {
+    int16_t dev_id;             /* Channel, or -1 for every channel. */
+    uint32_t error_ppm;         /* Device copies failed, per million. */
+    uint64_t seq_first;         /* Device copies number seq_first..seq_last */
+    uint64_t seq_last;          /* (from 1, since set) fail; 0: none. */
+    uint32_t full_ppm;          /* Copies the device refuses as ring-full,
+                                 * per million. */
+    bool wedge;                 /* The device completes nothing. */
+};
+
+/* Counters of one channel's layer.  Each is written by one thread at a
+ * time (vhost's channel lock) and read by any. */
+struct dsa_engine_stats {
+    atomic_uint64_t dma;            /* Copies completed by the device. */
+    atomic_uint64_t cpu_small;      /* CPU: below the threshold. */
+    atomic_uint64_t cpu_full;       /* CPU: device ring full. */
+    atomic_uint64_t cpu_quarantine; /* CPU: channel quarantined. */
+    atomic_uint64_t cpu_inline;     /* CPU: inline model. */
+    atomic_uint64_t skipped;        /* Not copied: ideal model. */
+    atomic_uint64_t errors;         /* Device copies failed or refused. */
+    atomic_uint64_t redone;         /* Device copies redone by the CPU
+                                     * (failed, or stranded on a stopped
+                                     * device). */
+    atomic_uint64_t lost;           /* Copies neither side could do: the
+                                     * address could not be translated. */
+    atomic_uint64_t quarantines;    /* Times quarantined. */
+    atomic_uint64_t wedges;         /* ... of which for completing
+                                     * nothing. */
+    atomic_uint64_t inj_errors;     /* Injected: failed copies. */
+    atomic_uint64_t inj_full;       /* Injected: ring-full refusals. */
+};
+#define DSA_ENGINE_N_STATS (sizeof(struct dsa_engine_stats) \
+                            / sizeof(atomic_uint64_t))
+
+struct dsa_engine;
+
+/* Process-wide policy (main thread; read by every copy). */
+void dsa_engine_set_policy(unsigned int threshold, unsigned int watchdog_ms,
+                           unsigned int quarantine_ms);
+void dsa_engine_set_model(enum dsa_engine_model);
+enum dsa_engine_model dsa_engine_get_model(void);
+const char *dsa_engine_model_name(enum dsa_engine_model);
+void dsa_engine_set_faults(const struct dsa_faults *);
+void dsa_engine_get_faults(struct dsa_faults *);
+char *dsa_faults_parse(int argc, const char *argv[], struct dsa_faults *);
+void dsa_faults_format(const struct dsa_faults *, struct ds *);
+
+/* Engines over DPDK dmadevs (main thread, channel unused). */
+int dsa_engine_install(int16_t dev_id, uint16_t vchan, const char *name);
+void dsa_engine_uninstall(int16_t dev_id);
+bool dsa_engine_idle(int16_t dev_id);
+void dsa_engine_format(int16_t dev_id, struct ds *, bool stats);
+void dsa_engine_stats_clear(int16_t dev_id);
+
+/* An engine over any fast-path object (unit tests use a fabricated
+ * device).  'stop' and 'start' stop and restart the device. */
+struct dsa_engine_ctl {
+    int (*stop)(int16_t dev_id);
+    int (*start)(int16_t dev_id);
+    long long int (*now)(void);     /* Milliseconds. */
+};
+struct dsa_engine *dsa_engine_create(const char *name, int16_t dev_id,
+                                     uint16_t vchan,
+                                     const struct rte_dma_fp_object *dev,
+                                     unsigned int max_desc,
+                                     const struct dsa_engine_ctl *);
+void dsa_engine_destroy(struct dsa_engine *);
+void dsa_engine_fast_path(struct dsa_engine *, struct rte_dma_fp_object *);
+void dsa_engine_describe(const struct dsa_engine *, struct ds *, bool stats);
+
+#endif /* dsa-engine.h */

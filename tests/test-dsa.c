@@ -19,6 +19,7 @@
 
 #include <config.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@
 #include "dsa-channel.h"
 #include "dsa-config.h"
 #include "dsa-eal.h"
+#include "dsa-engine.h"
+#include "dsa-iova.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "smap.h"
@@ -228,6 +231,370 @@ cmd_attach(int argc, char *argv[])
     return 0;
 }
 
+/* A fabricated DMA device for the copy-policy layer: copies wait in its
+ * queue until the test completes them (dev-done) or fails them
+ * (dev-fail), in order. */
+#define FAKE_MAX 64
+struct fake_dev {
+    struct {
+        uint64_t src, dst;
+        uint32_t len;
+        bool ready, failed;
+    } q[FAKE_MAX];
+    unsigned int head, tail;    /* Queue: [tail, head). */
+    unsigned int ring;          /* Room of the device ring. */
+    uint16_t idx;               /* Next device index. */
+    bool stopped;
+    unsigned int stops, starts, submits;
+};
+
+static struct fake_dev fake;
+static long long int fake_clock;
+
+static int
+fake_copy(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED, rte_iova_t src,
+          rte_iova_t dst, uint32_t len, uint64_t flags OVS_UNUSED)
+{
+    if (fake.stopped) {
+        return -EIO;
+    }
+    if (fake.head - fake.tail >= fake.ring) {
+        return -ENOSPC;
+    }
+    fake.q[fake.head % FAKE_MAX].src = src;
+    fake.q[fake.head % FAKE_MAX].dst = dst;
+    fake.q[fake.head % FAKE_MAX].len = len;
+    fake.q[fake.head % FAKE_MAX].ready = false;
+    fake.head++;
+    return fake.idx++;
+}
+
+static int
+fake_submit(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED)
+{
+    fake.submits++;
+    return 0;
+}
+
+static uint16_t
+fake_completed_status(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
+                      uint16_t nb, uint16_t *last,
+                      enum rte_dma_status_code *status)
+{
+    uint16_t n = 0;
+
+    while (n < nb && fake.tail != fake.head
+           && fake.q[fake.tail % FAKE_MAX].ready) {
+        status[n++] = (fake.q[fake.tail % FAKE_MAX].failed
+                       ? RTE_DMA_STATUS_DATA_POISION
+                       : RTE_DMA_STATUS_SUCCESSFUL);
+        fake.tail++;
+    }
+    *last = fake.idx - (fake.head - fake.tail) - 1;
+    return n;
+}
+
+static int
+fake_stop(int16_t dev_id OVS_UNUSED)
+{
+    /* A stopped device aborts what it holds; it may still report those
+     * copies (failed) after it restarts. */
+    for (unsigned int k = fake.tail; k < fake.head; k++) {
+        fake.q[k % FAKE_MAX].ready = true;
+        fake.q[k % FAKE_MAX].failed = true;
+    }
+    fake.stopped = true;
+    fake.stops++;
+    return 0;
+}
+
+static int
+fake_start(int16_t dev_id OVS_UNUSED)
+{
+    fake.stopped = false;
+    fake.starts++;
+    return 0;
+}
+
+static long long int
+fake_now(void)
+{
+    return fake_clock;
+}
+
+/* Buffers of the copies a test makes. */
+#define ENGINE_MAX_COPIES 256
+struct test_copy {
+    uint8_t *src, *dst;
+    uint32_t len;
+    int idx;
+    bool checked;
+};
+
+/* Returns true if copy 'c' landed intact. */
+static bool
+test_copy_ok(const struct test_copy *c)
+{
+    return !memcmp(c->src, c->dst, c->len);
+}
+
+/* test-dsa engine [max-desc=N] OP...: drives the copy-policy layer over a
+ * fabricated device.  OP is one of:
+ *   threshold=N watchdog=MS quarantine=MS ring=N   policy and device ring
+ *   copy:LEN          vhost asks for a copy of LEN bytes
+ *   submit            vhost rings the doorbell
+ *   dev-done:N        the device completes its N oldest copies
+ *   dev-fail:N        the device fails its N oldest copies (garbage)
+ *   inject:ARGS       dsa/inject-fault ARGS (comma-separated)
+ *   model:M           engine model
+ *   clock:+MS         time passes
+ *   poll              vhost polls completions; checks their data
+ *   capacity          prints the free room vhost sees
+ *   stats             prints the state and counters */
+static int
+cmd_engine(int argc, char *argv[])
+{
+    struct dsa_engine_ctl ctl = { fake_stop, fake_start, fake_now };
+    static struct test_copy copies[ENGINE_MAX_COPIES];
+    struct rte_dma_fp_object dev, fp;
+    unsigned int max_desc = 16, n_copies = 0, n_reported = 0;
+    unsigned int threshold = 256, watchdog = 100, quarantine = 1000;
+    struct dsa_engine *e;
+    int i = 0;
+
+    memset(&fake, 0, sizeof fake);
+    fake.ring = 8;
+    fake_clock = 1000;
+    if (argc && sscanf(argv[0], "max-desc=%u", &max_desc) == 1) {
+        i++;
+    }
+    memset(&dev, 0, sizeof dev);
+    dev.copy = fake_copy;
+    dev.submit = fake_submit;
+    dev.completed_status = fake_completed_status;
+    e = dsa_engine_create("fake0", 0, 0, &dev, max_desc, &ctl);
+    dsa_engine_fast_path(e, &fp);
+    dsa_engine_set_policy(threshold, watchdog, quarantine);
+
+    for (; i < argc; i++) {
+        char *op = argv[i];
+        unsigned int n;
+
+        if (sscanf(op, "threshold=%u", &threshold) == 1
+            || sscanf(op, "watchdog=%u", &watchdog) == 1
+            || sscanf(op, "quarantine=%u", &quarantine) == 1) {
+            dsa_engine_set_policy(threshold, watchdog, quarantine);
+        } else if (sscanf(op, "ring=%u", &n) == 1) {
+            fake.ring = MIN(n, FAKE_MAX);
+        } else if (sscanf(op, "copy:%u", &n) == 1
+                   && n_copies < ENGINE_MAX_COPIES) {
+            struct test_copy *c = &copies[n_copies];
+            unsigned int before = fake.head;
+
+            c->len = n;
+            c->src = xmalloc(n);
+            c->dst = xzalloc(n);
+            for (unsigned int j = 0; j < n; j++) {
+                c->src[j] = n_copies * 7 + j;
+            }
+            c->idx = fp.copy(fp.dev_private, 0, (uintptr_t) c->src,
+                             (uintptr_t) c->dst, n, 0);
+            printf("copy %u (%u B): ", n_copies, n);
+            if (c->idx < 0) {
+                printf("refused (%s)\n", ovs_strerror(-c->idx));
+                free(c->src);
+                free(c->dst);
+                continue;
+            }
+            printf("index %d, %s\n", c->idx,
+                   fake.head != before ? "device" : "cpu");
+            n_copies++;
+        } else if (!strcmp(op, "submit")) {
+            fp.submit(fp.dev_private, 0);
+            printf("submit: device doorbells %u\n", fake.submits);
+        } else if (sscanf(op, "dev-done:%u", &n) == 1
+                   || sscanf(op, "dev-fail:%u", &n) == 1) {
+            bool fail = !strncmp(op, "dev-fail", 8);
+
+            for (unsigned int k = fake.tail; k < fake.head && n; k++) {
+                if (!fake.q[k % FAKE_MAX].ready) {
+                    memset((void *) (uintptr_t) fake.q[k % FAKE_MAX].dst,
+                           fail ? 0xaa : 0, fake.q[k % FAKE_MAX].len);
+                    if (!fail) {
+                        memcpy((void *) (uintptr_t) fake.q[k % FAKE_MAX].dst,
+                               (void *) (uintptr_t) fake.q[k % FAKE_MAX].src,
+                               fake.q[k % FAKE_MAX].len);
+                    }
+                    fake.q[k % FAKE_MAX].ready = true;
+                    fake.q[k % FAKE_MAX].failed = fail;
+                    n--;
+                }
+            }
+        } else if (!strncmp(op, "inject:", 7)) {
+            struct dsa_faults f;
+            const char *args[8];
+            char *save = NULL, *tok;
+            int n_args = 0;
+            char *error;
+
+            for (tok = strtok_r(op + 7, ",", &save); tok && n_args < 8;
+                 tok = strtok_r(NULL, ",", &save)) {
+                args[n_args++] = tok;
+            }
+            error = dsa_faults_parse(n_args, args, &f);
+            if (error) {
+                printf("inject: %s\n", error);
+                free(error);
+            } else {
+                dsa_engine_set_faults(&f);
+            }
+        } else if (!strncmp(op, "model:", 6)) {
+            dsa_engine_set_model(!strcmp(op + 6, "inline") ? DSA_MODEL_INLINE
+                                 : !strcmp(op + 6, "ideal") ? DSA_MODEL_IDEAL
+                                 : DSA_MODEL_DEVICE);
+        } else if (sscanf(op, "clock:+%u", &n) == 1) {
+            fake_clock += n;
+        } else if (!strcmp(op, "poll")) {
+            bool has_error = true;
+            uint16_t last = 0;
+            uint16_t got = fp.completed(fp.dev_private, 0, 64, &last,
+                                        &has_error);
+
+            printf("poll: %u completed", got);
+            if (got) {
+                bool ok = true;
+
+                printf(", last index %u", last);
+                for (uint16_t k = 0; k < got; k++) {
+                    struct test_copy *c = &copies[n_reported++];
+
+                    ok = ok && test_copy_ok(c);
+                    c->checked = true;
+                }
+                printf(", data %s", ok ? "intact" : "CORRUPT");
+            }
+            printf("%s; device stops %u starts %u\n",
+                   has_error ? ", ERROR" : "", fake.stops, fake.starts);
+        } else if (!strcmp(op, "capacity")) {
+            printf("capacity: %u\n", fp.burst_capacity(fp.dev_private, 0));
+        } else if (!strcmp(op, "stats")) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            dsa_engine_describe(e, &s, true);
+            printf("stats: %s\n", ds_cstr(&s));
+            ds_destroy(&s);
+        } else {
+            ovs_fatal(0, "%s: unknown engine operation", op);
+        }
+    }
+    for (unsigned int k = 0; k < n_copies; k++) {
+        free(copies[k].src);
+        free(copies[k].dst);
+    }
+    dsa_engine_destroy(e);
+    return 0;
+}
+
+/* test-dsa iova: IOVA-as-PA translation on a fabricated memory map: four
+ * 4 KiB "physical" pages contiguous in IOVA space but scattered in virtual
+ * memory (as a guest's hugepages are), plus a destination buffer. */
+static int
+cmd_iova(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    enum { PAGE = 4096, N_PAGES = 4 };
+    uint8_t *pages[N_PAGES], *dst = xzalloc(3 * PAGE), *expect;
+    struct dsa_iova_seg segs[N_PAGES + 5];
+    struct dsa_iova_map *map;
+    uint64_t avail;
+    void *va;
+
+    for (int i = 0; i < N_PAGES; i++) {
+        pages[i] = xmalloc(PAGE);
+        for (int j = 0; j < PAGE; j++) {
+            pages[i][j] = i * 16 + j;
+        }
+    }
+    /* Out of order; then the destination: three pages contiguous in both
+     * spaces (merged into one range); then a range overlapping page 0 and
+     * an empty one, both dropped. */
+    for (int i = 0; i < N_PAGES; i++) {
+        int p = (i + 1) % N_PAGES;
+
+        segs[i] = (struct dsa_iova_seg) { 0x100000 + p * PAGE, pages[p],
+                                          PAGE };
+    }
+    for (int i = 0; i < 3; i++) {
+        segs[N_PAGES + i] = (struct dsa_iova_seg) { 0x900000 + i * PAGE,
+                                                    dst + i * PAGE, PAGE };
+    }
+    segs[N_PAGES + 3] = (struct dsa_iova_seg) { 0x100800, pages[0], PAGE };
+    segs[N_PAGES + 4] = (struct dsa_iova_seg) { 0x200000, pages[0], 0 };
+    map = dsa_iova_map_build(segs, ARRAY_SIZE(segs));
+    printf("ranges %"PRIuSIZE", overlaps %"PRIuSIZE"\n", map->n,
+           map->n_overlaps);
+
+    static const uint64_t probes[] = {
+        0xfffff, 0x100000, 0x100fff, 0x101000, 0x103fff, 0x104000,
+        0x900000, 0x902fff, 0x903000,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+        va = dsa_iova_map_lookup(map, probes[i], &avail);
+        if (!va) {
+            printf("0x%"PRIx64": unmapped\n", probes[i]);
+            continue;
+        }
+        for (int p = 0; p < N_PAGES; p++) {
+            uint8_t *b = va;
+
+            if (b >= pages[p] && b < pages[p] + PAGE) {
+                printf("0x%"PRIx64": page %d + %td, %"PRIu64" contiguous\n",
+                       probes[i], p, (uint8_t *) va - pages[p], avail);
+            }
+        }
+        if ((uint8_t *) va >= dst && (uint8_t *) va < dst + 3 * PAGE) {
+            printf("0x%"PRIx64": dst + %td, %"PRIu64" contiguous\n",
+                   probes[i], (uint8_t *) va - dst, avail);
+        }
+    }
+
+    /* 9000 bytes from the middle of page 0 to the destination: four pieces
+     * on the source side, one on the destination side. */
+    expect = xmalloc(9000);
+    for (int k = 0; k < 9000; k++) {
+        int off = 0x800 + k;
+
+        expect[k] = pages[off / PAGE][off % PAGE];
+    }
+    printf("copy 9000 B: %s",
+           dsa_iova_map_copy(map, 0x900010, 0x100800, 9000)
+           ? "done" : "failed");
+    printf(", data %s\n", memcmp(dst + 0x10, expect, 9000) ? "CORRUPT"
+           : "intact");
+    printf("copy across the end: %s\n",
+           dsa_iova_map_copy(map, 0x900000, 0x103800, 4096) ? "done"
+           : "refused");
+
+    /* The CPU copies of the copy-policy layer translate through the map,
+     * as under IOVA-as-PA. */
+    memset(dst, 0, 3 * PAGE);
+    dsa_iova_set_map_for_tests(map);
+    printf("cpu copy (PA mode): %s",
+           dsa_iova_cpu_copy(0x900010, 0x100800, 9000) ? "done" : "failed");
+    printf(", data %s\n", memcmp(dst + 0x10, expect, 9000) ? "CORRUPT"
+           : "intact");
+    printf("cpu copy of an unmapped IOVA: %s\n",
+           dsa_iova_cpu_copy(0x900000, 0x500000, 64) ? "done" : "failed");
+    dsa_iova_set_map_for_tests(NULL);
+
+    dsa_iova_map_destroy(map);
+    for (int i = 0; i < N_PAGES; i++) {
+        free(pages[i]);
+    }
+    free(dst);
+    free(expect);
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -240,6 +607,8 @@ main(int argc, char *argv[])
         { "classify", cmd_classify },
         { "eal-args", cmd_eal_args },
         { "attach", cmd_attach },
+        { "engine", cmd_engine },
+        { "iova", cmd_iova },
     };
 
     set_program_name(argv[0]);
@@ -247,7 +616,8 @@ main(int argc, char *argv[])
      * free of timestamps. */
     vlog_set_pattern(VLF_CONSOLE, "%c|%p|%m");
     if (argc < 2) {
-        ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach ...",
+        ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach|"
+                  "engine|iova ...",
                   argv[0]);
     }
     for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {

@@ -162,6 +162,16 @@ dsa_engine_set_policy(unsigned int threshold, unsigned int watchdog_ms,
     atomic_store_relaxed(&dsa_quarantine_ms, quarantine_ms);
 }
 
+/* Returns dsa-copy-threshold. */
+unsigned int
+dsa_engine_threshold(void)
+{
+    uint32_t threshold;
+
+    atomic_read_relaxed(&dsa_threshold, &threshold);
+    return threshold;
+}
+
 void
 dsa_engine_set_model(enum dsa_engine_model model)
 {

@@ -52,6 +52,9 @@ COVERAGE_DEFINE(dsa_vhost_draining_drop);
 /* Virtqueues per device DPDK 22.11 supports (VHOST_MAX_VRING). */
 #define DSA_MAX_VRINGS 256
 
+/* Virtio feature bit of packed virtqueues. */
+#define DSA_VIRTIO_F_RING_PACKED 34
+
 /* Packets handled per vhost call. */
 #define DSA_BURST 32
 
@@ -102,6 +105,7 @@ struct dsa_vdev {
     int vid;
     struct dsa_port *port;
     uint16_t nr_vring;
+    bool split;                 /* Split virtqueues (not packed). */
     atomic_int mode[DSA_MAX_VRINGS];    /* enum dsa_vq_mode.  Written under
                                          * dsa_vhost_mutex, read by any
                                          * thread. */
@@ -366,6 +370,19 @@ dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
     return n;
 }
 
+/* Returns true if every packet of 'pkts' is shorter than 'threshold'
+ * bytes, so that every copy of it would be done by the CPU anyway. */
+static bool
+dsa_pkts_below(struct rte_mbuf **pkts, uint16_t n, unsigned int threshold)
+{
+    for (uint16_t i = 0; i < n; i++) {
+        if (rte_pktmbuf_pkt_len(pkts[i]) >= threshold) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* dpdk_ext 'vhost_enqueue' hook: submits 'pkts' to the guest through DMA
  * channel copies.  Each accepted packet gets a reference of its own, which
  * is dropped when its copy completes, so the caller frees all 'n' packets
@@ -393,7 +410,20 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         dsa_stat_add(&vdev->port->stats[qid].dropped, n);
         COVERAGE_ADD(dsa_vhost_draining_drop, n);
         return 0;
-    } else if (!own) {
+    }
+
+    /* A burst whose copies all fall below the copy threshold, on a queue
+     * with nothing in flight, takes DPDK's synchronous path: the cheapest
+     * CPU copy, and nothing it could overtake.  (A split ring's state is
+     * the same for both paths once no copy is in flight; -1, "busy", is
+     * not nothing.) */
+    if (vdev->split && dsa_pkts_below(pkts, n, dsa_engine_threshold())
+        && !rte_vhost_async_get_inflight(vid, qid)) {
+        accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
+        dsa_stat_add(&vdev->port->stats[qid].cpu, accepted);
+        return accepted;
+    }
+    if (!own) {
         COVERAGE_INC(dsa_vhost_borrowed_channel);
     }
 
@@ -718,6 +748,16 @@ dsa_vdev_unregister(struct dsa_vdev *vdev, long long int deadline)
     return done;
 }
 
+/* Returns true if device 'vid' uses split virtqueues. */
+static bool
+dsa_vid_split(int vid)
+{
+    uint64_t features;
+
+    return (!rte_vhost_get_negotiated_features(vid, &features)
+            && !(features & (UINT64_C(1) << DSA_VIRTIO_F_RING_PACKED)));
+}
+
 /* dpdk_ext 'vhost_new_device' hook. */
 void
 dsa_vhost_new_device(int vid, const char *netdev_name)
@@ -736,6 +776,7 @@ dsa_vhost_new_device(int vid, const char *netdev_name)
         vdev->vid = vid;
         vdev->port = port;
         vdev->nr_vring = MIN(rte_vhost_get_vring_num(vid), DSA_MAX_VRINGS);
+        vdev->split = dsa_vid_split(vid);
         port->vid = vid;
         if (dsa_vhost_on && port->async) {
             dsa_vdev_register(vdev);

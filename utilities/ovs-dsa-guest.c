@@ -194,10 +194,12 @@ guest_parse_mode(const char *s, enum guest_mode *mode)
     return -1;
 }
 
-/* Reads "MODE [SIZE]" from 'path' (--control) into '*mode' and '*size';
- * leaves them unchanged if the file is missing or malformed. */
+/* Reads "MODE [SIZE]" from 'path' (--control) into '*mode' and the packet
+ * size (fixed: '*size' and '*size_max'); leaves them unchanged if the file
+ * is missing or malformed. */
 static void
-guest_read_control(const char *path, enum guest_mode *mode, uint32_t *size)
+guest_read_control(const char *path, enum guest_mode *mode, uint32_t *size,
+                   uint32_t *size_max)
 {
     char m[16];
     unsigned int sz;
@@ -211,7 +213,7 @@ guest_read_control(const char *path, enum guest_mode *mode, uint32_t *size)
     fclose(f);
     if (n >= 1 && !guest_parse_mode(m, mode) && n == 2 && sz >= 64
         && sz <= 9000) {
-        *size = sz;
+        *size = *size_max = sz;
     }
 }
 
@@ -219,7 +221,7 @@ static void
 usage(const char *name)
 {
     printf("usage: %s [EAL options] -- [--mode=rx|tx|fwd|idle] "
-           "[--size=BYTES] [--count=N] [--pps=N] [--start-file=PATH] "
+           "[--size=BYTES[-MAX]] [--count=N] [--pps=N] [--start-file=PATH] "
            "[--queues=N] [--rx-buf=BYTES] [--macswap] [--no-check] "
            "[--control=PATH]\n", name);
 }
@@ -251,9 +253,12 @@ main(int argc, char *argv[])
     bool seen[GUEST_MAX_QUEUES] = { false };
     uint64_t count = 0, pps = 0;
     uint16_t n_queues = 1, txq = 0;
-    uint32_t size = 64;
+    uint32_t size = 64, size_max = 0;   /* --size=BYTES[-MAX]: packet n
+                                         * has BYTES + n % (MAX - BYTES + 1)
+                                         * bytes. */
     uint32_t rx_buf = 10240;    /* Data room of receive buffers. */
     uint16_t port = 0;
+    char *end;
     int ret, c;
 
     ret = rte_eal_init(argc, argv);
@@ -278,7 +283,8 @@ main(int argc, char *argv[])
             control = optarg;
             break;
         case 's':
-            size = strtoul(optarg, NULL, 10);
+            size = strtoul(optarg, &end, 10);
+            size_max = *end == '-' ? strtoul(end + 1, NULL, 10) : size;
             break;
         case 'c':
             count = strtoull(optarg, NULL, 10);
@@ -304,8 +310,11 @@ main(int argc, char *argv[])
         fprintf(stderr, "--mode: expected rx, tx, fwd or idle\n");
         return 1;
     }
+    if (!size_max) {
+        size_max = size;
+    }
     if (size < sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr)
-        || size > 9000) {
+        || size_max > 9000 || size_max < size) {
         fprintf(stderr, "--size: expected %zu to 9000\n",
                 sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr));
         return 1;
@@ -382,7 +391,7 @@ main(int argc, char *argv[])
         uint32_t n = 0;
 
         if (control && rte_get_timer_cycles() >= next_control) {
-            guest_read_control(control, &mode, &size);
+            guest_read_control(control, &mode, &size, &size_max);
             next_control = rte_get_timer_cycles() + hz / 10;
         }
         for (uint16_t q = 0; q < n_queues; q++) {
@@ -442,10 +451,13 @@ main(int argc, char *argv[])
                 if (!pkts[k]) {
                     break;
                 }
+                uint32_t len = size
+                               + (seq[txq] + k) % (size_max - size + 1);
+
                 if (no_check) {
-                    guest_fill_headers(pkts[k], txq, seq[txq] + k, size);
+                    guest_fill_headers(pkts[k], txq, seq[txq] + k, len);
                 } else {
-                    guest_fill(pkts[k], txq, seq[txq] + k, size);
+                    guest_fill(pkts[k], txq, seq[txq] + k, len);
                 }
             }
             sent = rte_eth_tx_burst(port, txq, pkts, k);

@@ -24,7 +24,15 @@
  * carry a stream number (the sender's tx queue, with --queues), a sequence
  * number within the stream and a payload derived from both, so the
  * receiver reports lost, corrupted and reordered packets per stream.  On
- * exit it prints one line of counters. */
+ * exit it prints one line of counters.
+ *
+ * For ovs-dsa-bench: --mode=fwd sends every received packet back on the
+ * queue it came from (testpmd's "io" forwarding; with --macswap, the MAC
+ * addresses are swapped first); --no-check makes a sender write only the
+ * headers (not the payload) and a receiver count without checking;
+ * --control=PATH makes the guest re-read PATH every 100 ms, whose content
+ * "MODE [SIZE]" switches mode (rx, tx, fwd, idle) and packet size without
+ * a reconnect. */
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -43,6 +51,8 @@
 #define GUEST_ETHERTYPE 0x88b5  /* IEEE local experimental. */
 #define GUEST_MAGIC 0x44534131  /* "DSA1". */
 #define GUEST_BURST 32
+
+enum guest_mode { MODE_RX, MODE_TX, MODE_FWD, MODE_IDLE };
 
 /* Header of every generated packet, after the Ethernet header. */
 struct guest_hdr {
@@ -149,13 +159,71 @@ guest_check(struct rte_mbuf *m, uint64_t next[], bool seen[])
     }
 }
 
+/* Fills only the headers of 'm' (--no-check): the payload is whatever the
+ * buffer held. */
+static void
+guest_fill_headers(struct rte_mbuf *m, uint16_t stream, uint64_t seq,
+                   uint32_t len)
+{
+    struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+    struct guest_hdr *h = (struct guest_hdr *) (eth + 1);
+
+    memset(&eth->dst_addr, 0xff, sizeof eth->dst_addr);
+    memset(&eth->src_addr, 0, sizeof eth->src_addr);
+    eth->src_addr.addr_bytes[0] = 0x02;
+    eth->src_addr.addr_bytes[5] = 0x01;
+    eth->ether_type = rte_cpu_to_be_16(GUEST_ETHERTYPE);
+    h->magic = GUEST_MAGIC;
+    h->len = len;
+    h->stream = stream;
+    h->seq = seq;
+    m->data_len = m->pkt_len = len;
+}
+
+static int
+guest_parse_mode(const char *s, enum guest_mode *mode)
+{
+    static const char *const names[] = { "rx", "tx", "fwd", "idle" };
+
+    for (int i = 0; i < 4; i++) {
+        if (!strcmp(s, names[i])) {
+            *mode = (enum guest_mode) i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Reads "MODE [SIZE]" from 'path' (--control) into '*mode' and the packet
+ * size (fixed: '*size' and '*size_max'); leaves them unchanged if the file
+ * is missing or malformed. */
+static void
+guest_read_control(const char *path, enum guest_mode *mode, uint32_t *size,
+                   uint32_t *size_max)
+{
+    char m[16];
+    unsigned int sz;
+    FILE *f = fopen(path, "r");
+    int n;
+
+    if (!f) {
+        return;
+    }
+    n = fscanf(f, "%15s %u", m, &sz);
+    fclose(f);
+    if (n >= 1 && !guest_parse_mode(m, mode) && n == 2 && sz >= 64
+        && sz <= 9000) {
+        *size = *size_max = sz;
+    }
+}
+
 static void
 usage(const char *name)
 {
-    printf("usage: %s [EAL options] -- [--mode=rx|tx|idle] "
-           "[--size=BYTES[-MAX]] "
-           "[--count=N] [--pps=N] [--start-file=PATH] [--queues=N] "
-           "[--rx-buf=BYTES]\n", name);
+    printf("usage: %s [EAL options] -- [--mode=rx|tx|fwd|idle] "
+           "[--size=BYTES[-MAX]] [--count=N] [--pps=N] [--start-file=PATH] "
+           "[--queues=N] [--rx-buf=BYTES] [--macswap] [--no-check] "
+           "[--control=PATH]\n", name);
 }
 
 int
@@ -169,13 +237,18 @@ main(int argc, char *argv[])
         {"start-file", required_argument, NULL, 'f'},
         {"queues", required_argument, NULL, 'q'},
         {"rx-buf", required_argument, NULL, 'b'},
+        {"macswap", no_argument, NULL, 'w'},
+        {"no-check", no_argument, NULL, 'n'},
+        {"control", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     struct rte_eth_conf conf;
     struct rte_mempool *mp;
-    const char *mode = "rx";
-    const char *start_file = NULL;
+    const char *mode_name = "rx";
+    enum guest_mode mode;
+    const char *start_file = NULL, *control = NULL;
+    bool macswap = false, no_check = false;
     uint64_t next[GUEST_MAX_QUEUES] = { 0 }, seq[GUEST_MAX_QUEUES] = { 0 };
     bool seen[GUEST_MAX_QUEUES] = { false };
     uint64_t count = 0, pps = 0;
@@ -198,7 +271,16 @@ main(int argc, char *argv[])
     while ((c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
         switch (c) {
         case 'm':
-            mode = optarg;
+            mode_name = optarg;
+            break;
+        case 'w':
+            macswap = true;
+            break;
+        case 'n':
+            no_check = true;
+            break;
+        case 'C':
+            control = optarg;
             break;
         case 's':
             size = strtoul(optarg, &end, 10);
@@ -224,8 +306,8 @@ main(int argc, char *argv[])
             return c == 'h' ? 0 : 1;
         }
     }
-    if (strcmp(mode, "rx") && strcmp(mode, "tx") && strcmp(mode, "idle")) {
-        fprintf(stderr, "--mode: expected rx, tx or idle\n");
+    if (guest_parse_mode(mode_name, &mode)) {
+        fprintf(stderr, "--mode: expected rx, tx, fwd or idle\n");
         return 1;
     }
     if (!size_max) {
@@ -237,7 +319,7 @@ main(int argc, char *argv[])
                 sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr));
         return 1;
     }
-    if (rx_buf < 10240 && (strcmp(mode, "rx") || rx_buf < 256)) {
+    if (rx_buf < 10240 && (mode != MODE_RX || rx_buf < 256)) {
         /* Packets sent are built in one buffer. */
         fprintf(stderr, "--rx-buf: at least 256, and only with --mode=rx\n");
         return 1;
@@ -284,12 +366,12 @@ main(int argc, char *argv[])
         fprintf(stderr, "port start failed\n");
         return 1;
     }
-    printf("guest ready: mode %s\n", mode);
+    printf("guest ready: mode %s\n", mode_name);
     fflush(stdout);
 
     /* With --start-file, wait for the file before sending: the test
      * creates it once the switch is ready to forward. */
-    while (start_file && !strcmp(mode, "tx") && !guest_stop
+    while (start_file && mode == MODE_TX && !guest_stop
            && access(start_file, F_OK)) {
         for (uint16_t q = 0; q < n_queues; q++) {
             struct rte_mbuf *junk[GUEST_BURST];
@@ -302,16 +384,45 @@ main(int argc, char *argv[])
     }
 
     uint64_t hz = rte_get_timer_hz(), start = rte_get_timer_cycles();
+    uint64_t next_control = 0;
     bool tx_done = false;
     while (!guest_stop) {
         struct rte_mbuf *pkts[GUEST_BURST];
         uint32_t n = 0;
 
+        if (control && rte_get_timer_cycles() >= next_control) {
+            guest_read_control(control, &mode, &size, &size_max);
+            next_control = rte_get_timer_cycles() + hz / 10;
+        }
         for (uint16_t q = 0; q < n_queues; q++) {
             uint16_t n_q = rte_eth_rx_burst(port, q, pkts, GUEST_BURST);
 
+            if (mode == MODE_FWD) {
+                uint16_t sent;
+
+                for (uint16_t i = 0; macswap && i < n_q; i++) {
+                    struct rte_ether_hdr *eth
+                        = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
+                    struct rte_ether_addr a = eth->dst_addr;
+
+                    eth->dst_addr = eth->src_addr;
+                    eth->src_addr = a;
+                }
+                sent = rte_eth_tx_burst(port, q, pkts, n_q);
+                rte_pktmbuf_free_bulk(pkts + sent, n_q - sent);
+                n_received += n_q;
+                n_sent += sent;
+                n += n_q;
+                continue;
+            }
+            if (mode == MODE_RX && no_check) {
+                n_received += n_q;
+                rte_pktmbuf_free_bulk(pkts, n_q);
+                n += n_q;
+                continue;
+            }
             for (uint16_t i = 0; i < n_q; i++) {
-                if (!strcmp(mode, "rx")) {
+                if (mode == MODE_RX && !no_check) {
                     guest_check(pkts[i], next, seen);
                 }
                 rte_pktmbuf_free(pkts[i]);
@@ -319,7 +430,7 @@ main(int argc, char *argv[])
             n += n_q;
         }
 
-        if (!strcmp(mode, "tx") && (!count || n_sent < count)) {
+        if (mode == MODE_TX && (!count || n_sent < count)) {
             uint64_t budget = GUEST_BURST;
             uint16_t k, sent;
 
@@ -340,8 +451,14 @@ main(int argc, char *argv[])
                 if (!pkts[k]) {
                     break;
                 }
-                guest_fill(pkts[k], txq, seq[txq] + k,
-                           size + (seq[txq] + k) % (size_max - size + 1));
+                uint32_t len = size
+                               + (seq[txq] + k) % (size_max - size + 1);
+
+                if (no_check) {
+                    guest_fill_headers(pkts[k], txq, seq[txq] + k, len);
+                } else {
+                    guest_fill(pkts[k], txq, seq[txq] + k, len);
+                }
             }
             sent = rte_eth_tx_burst(port, txq, pkts, k);
             for (uint16_t i = sent; i < k; i++) {
@@ -351,7 +468,7 @@ main(int argc, char *argv[])
             n_sent += sent;
             /* One stream per queue, in turn. */
             txq = (txq + 1) % n_queues;
-        } else if (!strcmp(mode, "tx") && count && n_sent == count
+        } else if (mode == MODE_TX && count && n_sent == count
                    && !tx_done) {
             /* Stay attached: packets still in the ring would be lost if
              * the device stopped now.  The caller stops us. */
@@ -359,7 +476,7 @@ main(int argc, char *argv[])
             fflush(stdout);
             tx_done = true;
         }
-        if (!n && (strcmp(mode, "tx") || tx_done)) {
+        if (!n && (mode != MODE_TX || tx_done)) {
             usleep(10);
         }
     }

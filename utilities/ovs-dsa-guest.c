@@ -85,14 +85,14 @@ guest_byte(uint64_t seq, uint32_t i)
     return (uint8_t) (seq * 31 + i);
 }
 
-/* Fills 'm' with packet 'seq' of 'len' bytes. */
+/* Fills only the headers of 'm' (--no-check): the payload is whatever the
+ * buffer held. */
 static void
-guest_fill(struct rte_mbuf *m, uint16_t stream, uint64_t seq, uint32_t len)
+guest_fill_headers(struct rte_mbuf *m, uint16_t stream, uint64_t seq,
+                   uint32_t len)
 {
     struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
     struct guest_hdr *h = (struct guest_hdr *) (eth + 1);
-    uint8_t *p = (uint8_t *) (h + 1);
-    uint32_t off = sizeof *eth + sizeof *h;
 
     memset(&eth->dst_addr, 0xff, sizeof eth->dst_addr);
     memset(&eth->src_addr, 0, sizeof eth->src_addr);
@@ -103,10 +103,20 @@ guest_fill(struct rte_mbuf *m, uint16_t stream, uint64_t seq, uint32_t len)
     h->len = len;
     h->stream = stream;
     h->seq = seq;
-    for (uint32_t i = off; i < len; i++) {
-        p[i - off] = guest_byte(seq ^ ((uint64_t) stream << 48), i);
-    }
     m->data_len = m->pkt_len = len;
+}
+
+/* Fills 'm' with packet 'seq' of 'len' bytes. */
+static void
+guest_fill(struct rte_mbuf *m, uint16_t stream, uint64_t seq, uint32_t len)
+{
+    uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+    uint32_t off = sizeof(struct rte_ether_hdr) + sizeof(struct guest_hdr);
+
+    guest_fill_headers(m, stream, seq, len);
+    for (uint32_t i = off; i < len; i++) {
+        p[i] = guest_byte(seq ^ ((uint64_t) stream << 48), i);
+    }
 }
 
 /* Checks received packet 'm' against its stream; 'next[s]' is the sequence
@@ -157,27 +167,6 @@ guest_check(struct rte_mbuf *m, uint64_t next[], bool seen[])
         n_lost += h->seq - *next;
         *next = h->seq + 1;
     }
-}
-
-/* Fills only the headers of 'm' (--no-check): the payload is whatever the
- * buffer held. */
-static void
-guest_fill_headers(struct rte_mbuf *m, uint16_t stream, uint64_t seq,
-                   uint32_t len)
-{
-    struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-    struct guest_hdr *h = (struct guest_hdr *) (eth + 1);
-
-    memset(&eth->dst_addr, 0xff, sizeof eth->dst_addr);
-    memset(&eth->src_addr, 0, sizeof eth->src_addr);
-    eth->src_addr.addr_bytes[0] = 0x02;
-    eth->src_addr.addr_bytes[5] = 0x01;
-    eth->ether_type = rte_cpu_to_be_16(GUEST_ETHERTYPE);
-    h->magic = GUEST_MAGIC;
-    h->len = len;
-    h->stream = stream;
-    h->seq = seq;
-    m->data_len = m->pkt_len = len;
 }
 
 static int

@@ -94,7 +94,6 @@ struct dsa_engine {
     struct dsa_engine_ctl ctl;
     char name[64];                  /* dmadev name, for logs. */
     int16_t dev_id;
-    uint16_t vchan;
 
     struct dsa_op *ops;             /* 'size' entries. */
     enum rte_dma_status_code *status;  /* Scratch for the device's. */
@@ -574,6 +573,46 @@ dsa_engine_submit(void *priv, uint16_t vchan)
     return 0;
 }
 
+/* Hands copy 'op' (index 'head') to the device, or, if the device refuses
+ * it, does it on the CPU. */
+static void
+dsa_engine_device_copy(struct dsa_engine *e, struct dsa_op *op,
+                       uint16_t vchan, uint16_t head, uint64_t flags)
+{
+    int idx;
+
+    if (OVS_UNLIKELY(dsa_fault_hit(e->faults.full_ppm, &e->full_acc))) {
+        dsa_cnt_add(&e->st.inj_full, 1);
+        idx = -ENOSPC;
+    } else {
+        idx = e->dev.copy(e->dev.dev_private, vchan, op->src, op->dst,
+                          op->len, flags & ~RTE_DMA_OP_FLAG_SUBMIT);
+    }
+    if (OVS_LIKELY(idx >= 0)) {
+        if (!e->n_dev++) {
+            e->scan = head;
+        }
+        e->doorbell = true;
+        op->state = DSA_OP_DEVICE;
+        e->seq++;
+        if (OVS_UNLIKELY(dsa_fault_hit(e->faults.error_ppm, &e->err_acc)
+                         || (e->seq >= e->faults.seq_first
+                             && e->seq <= e->faults.seq_last))) {
+            op->fail = true;
+            dsa_cnt_add(&e->st.inj_errors, 1);
+        }
+    } else if (idx == -ENOSPC) {
+        COVERAGE_INC(dsa_engine_ring_full);
+        dsa_engine_cpu_copy(e, op);
+        dsa_cnt_add(&e->st.cpu_full, 1);
+    } else {
+        COVERAGE_INC(dsa_engine_copy_error);
+        dsa_engine_cpu_copy(e, op);
+        dsa_cnt_add(&e->st.errors, 1);
+        dsa_cnt_add(&e->st.redone, 1);
+    }
+}
+
 /* Fast path: takes one copy and decides who does it.  Returns the copy's
  * index in the layer's ring, or -ENOSPC if the ring is full. */
 static int
@@ -603,57 +642,19 @@ dsa_engine_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
     atomic_read_relaxed(&dsa_model, &model);
     atomic_read_relaxed(&dsa_threshold, &threshold);
     atomic_read_relaxed(&e->state, &state);
-    if (OVS_UNLIKELY(model != DSA_MODEL_DEVICE)) {
-        if (model == DSA_MODEL_INLINE) {
-            dsa_engine_cpu_copy(e, op);
-            dsa_cnt_add(&e->st.cpu_inline, 1);
-        } else {
-            dsa_cnt_add(&e->st.skipped, 1);
-        }
-    } else if (len < threshold) {
-        if (OVS_UNLIKELY(!dsa_engine_cpu_copy(e, op))) {
-            /* Not translatable for the CPU: the device may still do it. */
-            goto device;
-        }
+    if (OVS_UNLIKELY(model == DSA_MODEL_INLINE)) {
+        dsa_engine_cpu_copy(e, op);
+        dsa_cnt_add(&e->st.cpu_inline, 1);
+    } else if (OVS_UNLIKELY(model == DSA_MODEL_IDEAL)) {
+        dsa_cnt_add(&e->st.skipped, 1);
+    } else if (len < threshold && dsa_iova_cpu_copy(dst, src, len)) {
+        /* (A copy the CPU cannot translate may still go to the device.) */
         dsa_cnt_add(&e->st.cpu_small, 1);
     } else if (OVS_UNLIKELY(state != DSA_ENGINE_ACTIVE)) {
         dsa_engine_cpu_copy(e, op);
         dsa_cnt_add(&e->st.cpu_quarantine, 1);
     } else {
-        int idx;
-
-device:
-        if (OVS_UNLIKELY(dsa_fault_hit(e->faults.full_ppm, &e->full_acc))) {
-            dsa_cnt_add(&e->st.inj_full, 1);
-            idx = -ENOSPC;
-        } else {
-            idx = e->dev.copy(e->dev.dev_private, vchan, src, dst, len,
-                              flags & ~RTE_DMA_OP_FLAG_SUBMIT);
-        }
-        if (OVS_LIKELY(idx >= 0)) {
-            if (!e->n_dev++) {
-                e->scan = head;
-            }
-            e->doorbell = true;
-            op->state = DSA_OP_DEVICE;
-            e->seq++;
-            if (OVS_UNLIKELY(
-                    dsa_fault_hit(e->faults.error_ppm, &e->err_acc)
-                    || (e->seq >= e->faults.seq_first
-                        && e->seq <= e->faults.seq_last))) {
-                op->fail = true;
-                dsa_cnt_add(&e->st.inj_errors, 1);
-            }
-        } else if (idx == -ENOSPC) {
-            COVERAGE_INC(dsa_engine_ring_full);
-            dsa_engine_cpu_copy(e, op);
-            dsa_cnt_add(&e->st.cpu_full, 1);
-        } else {
-            COVERAGE_INC(dsa_engine_copy_error);
-            dsa_engine_cpu_copy(e, op);
-            dsa_cnt_add(&e->st.errors, 1);
-            dsa_cnt_add(&e->st.redone, 1);
-        }
+        dsa_engine_device_copy(e, op, vchan, head, flags);
     }
     atomic_store_relaxed(&e->head, (uint16_t) (head + 1));
     if (flags & RTE_DMA_OP_FLAG_SUBMIT) {
@@ -728,12 +729,12 @@ dsa_engine_fill(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
     return -ENOTSUP;
 }
 
-/* Returns a layer over device fast path 'dev' (dmadev 'dev_id', vchan
- * 'vchan', named 'name'), whose ring has room for 'max_desc' copies (the
+/* Returns a layer over device fast path 'dev' (dmadev 'dev_id', named
+ * 'name'), whose ring has room for 'max_desc' copies (the
  * dmadev's max_desc: vhost sizes its own table after it, and the layer's
  * ring must not be larger). */
 struct dsa_engine *
-dsa_engine_create(const char *name, int16_t dev_id, uint16_t vchan,
+dsa_engine_create(const char *name, int16_t dev_id,
                   const struct rte_dma_fp_object *dev, unsigned int max_desc,
                   const struct dsa_engine_ctl *ctl)
 {
@@ -751,7 +752,6 @@ dsa_engine_create(const char *name, int16_t dev_id, uint16_t vchan,
     e->ctl = *ctl;
     ovs_strlcpy(e->name, name, sizeof e->name);
     e->dev_id = dev_id;
-    e->vchan = vchan;
     e->size = size;
     e->mask = size - 1;
     e->ops = xcalloc(size, sizeof *e->ops);
@@ -854,11 +854,11 @@ static const struct dsa_engine_ctl dsa_engine_dpdk_ctl = {
     .now = time_msec,
 };
 
-/* Installs the layer over vchan 'vchan' of running dmadev 'dev_id' (named
- * 'name'), before vhost uses the channel.  Returns 0 or a positive errno
- * value. */
+/* Installs the layer over running dmadev 'dev_id' (named 'name'), before
+ * vhost uses it; the layer serves every vchan of the device.  Returns 0 or
+ * a positive errno value. */
 int
-dsa_engine_install(int16_t dev_id, uint16_t vchan, const char *name)
+dsa_engine_install(int16_t dev_id, const char *name)
 {
     struct rte_dma_info info;
     struct dsa_engine *e;
@@ -874,7 +874,7 @@ dsa_engine_install(int16_t dev_id, uint16_t vchan, const char *name)
     if (err) {
         return err;
     }
-    e = dsa_engine_create(name, dev_id, vchan, &rte_dma_fp_objs[dev_id],
+    e = dsa_engine_create(name, dev_id, &rte_dma_fp_objs[dev_id],
                           info.max_desc, &dsa_engine_dpdk_ctl);
     dsa_engine_fast_path(e, &rte_dma_fp_objs[dev_id]);
     dsa_engines[dev_id] = e;

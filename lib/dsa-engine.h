@@ -121,7 +121,7 @@ char *dsa_faults_parse(int argc, const char *argv[], struct dsa_faults *);
 void dsa_faults_format(const struct dsa_faults *, struct ds *);
 
 /* Engines over DPDK dmadevs (main thread, channel unused). */
-int dsa_engine_install(int16_t dev_id, uint16_t vchan, const char *name);
+int dsa_engine_install(int16_t dev_id, const char *name);
 void dsa_engine_uninstall(int16_t dev_id);
 bool dsa_engine_idle(int16_t dev_id);
 void dsa_engine_format(int16_t dev_id, struct ds *, bool stats);
@@ -135,7 +135,6 @@ struct dsa_engine_ctl {
     long long int (*now)(void);     /* Milliseconds. */
 };
 struct dsa_engine *dsa_engine_create(const char *name, int16_t dev_id,
-                                     uint16_t vchan,
                                      const struct rte_dma_fp_object *dev,
                                      unsigned int max_desc,
                                      const struct dsa_engine_ctl *);

@@ -306,7 +306,7 @@ dsa_progress(void)
                 continue;
             }
             /* vhost sees the channel through the copy-policy layer. */
-            err = dsa_engine_install(ch->dev_id, ch->vchan, ch->name);
+            err = dsa_engine_install(ch->dev_id, ch->name);
             if (err) {
                 VLOG_WARN("DMA channel %s: installing the copy policy "
                           "failed (%s): not used", ch->name,

@@ -372,7 +372,7 @@ cmd_engine(int argc, char *argv[])
     dev.copy = fake_copy;
     dev.submit = fake_submit;
     dev.completed_status = fake_completed_status;
-    e = dsa_engine_create("fake0", 0, 0, &dev, max_desc, &ctl);
+    e = dsa_engine_create("fake0", 0, &dev, max_desc, &ctl);
     dsa_engine_fast_path(e, &fp);
     dsa_engine_set_policy(threshold, watchdog, quarantine);
 
@@ -418,12 +418,13 @@ cmd_engine(int argc, char *argv[])
 
             for (unsigned int k = fake.tail; k < fake.head && n; k++) {
                 if (!fake.q[k % FAKE_MAX].ready) {
-                    memset((void *) (uintptr_t) fake.q[k % FAKE_MAX].dst,
-                           fail ? 0xaa : 0, fake.q[k % FAKE_MAX].len);
-                    if (!fail) {
-                        memcpy((void *) (uintptr_t) fake.q[k % FAKE_MAX].dst,
-                               (void *) (uintptr_t) fake.q[k % FAKE_MAX].src,
-                               fake.q[k % FAKE_MAX].len);
+                    void *dst = (void *) (uintptr_t) fake.q[k % FAKE_MAX].dst;
+                    void *src = (void *) (uintptr_t) fake.q[k % FAKE_MAX].src;
+
+                    if (fail) {
+                        memset(dst, 0xaa, fake.q[k % FAKE_MAX].len);
+                    } else {
+                        memcpy(dst, src, fake.q[k % FAKE_MAX].len);
                     }
                     fake.q[k % FAKE_MAX].ready = true;
                     fake.q[k % FAKE_MAX].failed = fail;

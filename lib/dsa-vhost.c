@@ -46,8 +46,8 @@ COVERAGE_DEFINE(dsa_vhost_drain_timeout);
 COVERAGE_DEFINE(dsa_vhost_register_failed);
 COVERAGE_DEFINE(dsa_vhost_drain_dropped);
 COVERAGE_DEFINE(dsa_vhost_borrowed_channel);
-COVERAGE_DEFINE(dsa_vhost_thread_vqs_full);
 COVERAGE_DEFINE(dsa_vhost_draining_drop);
+COVERAGE_DEFINE(dsa_vhost_sync_wait_timeout);
 
 /* Virtqueues per device DPDK 22.11 supports (VHOST_MAX_VRING). */
 #define DSA_MAX_VRINGS 256
@@ -67,8 +67,14 @@ COVERAGE_DEFINE(dsa_vhost_draining_drop);
  * submitted, in milliseconds. */
 #define DSA_SYNC_WAIT_MS 10
 
-/* Virtqueues a thread tracks for completion polling and drains. */
-#define DSA_THREAD_VQS 128
+/* Returns true if vhost queue 'qid' carries packets from the guest to the
+ * host (the guest's tx queue, OvS's rx queue, DPDK's dequeue side):
+ * VIRTIO_TXQ of its queue pair. */
+static inline bool
+dsa_vq_g2h(uint16_t qid)
+{
+    return qid & 1;
+}
 
 /* Counters of one virtqueue of a port. */
 struct dsa_vq_stats {
@@ -76,6 +82,10 @@ struct dsa_vq_stats {
     atomic_uint64_t completed;  /* Packets whose copies completed. */
     atomic_uint64_t cpu;        /* Packets copied on the CPU (sync path). */
     atomic_uint64_t dropped;    /* In-flight packets dropped by drains. */
+    atomic_uint64_t flushed;    /* Host-to-guest packets completed while
+                                 * the guest stopped the queue (vring
+                                 * state callback): in its ring only if the
+                                 * ring was still enabled. */
     atomic_uint64_t bytes;      /* Bytes of completed packets. */
 };
 
@@ -222,7 +232,7 @@ dsa_vhost_format_serving(struct ds *s, int16_t dma)
 
         if (sv->dma == dma) {
             ds_put_format(s, "%s %s %s %u", any ? "," : "", sv->port->name,
-                          sv->qid & 1 ? "rxq" : "txq", sv->qid / 2);
+                          dsa_vq_g2h(sv->qid) ? "rxq" : "txq", sv->qid / 2);
             any = true;
         }
     }
@@ -232,20 +242,13 @@ dsa_vhost_format_serving(struct ds *s, int16_t dma)
     }
 }
 
-/* A virtqueue the calling thread has submitted to. */
-struct dsa_tvq {
-    struct dsa_vdev *vdev;
-    int vid;
-    uint16_t qid;
-};
-
-/* Per-thread set of virtqueues with copies it submitted. */
-struct dsa_tstate {
-    struct dsa_tvq vqs[DSA_THREAD_VQS];
-    size_t n;
-};
-
-DEFINE_STATIC_PER_THREAD_DATA(struct dsa_tstate, dsa_tstate, { .n = 0 });
+/* The calling thread's set of virtqueues with copies it submitted (struct
+ * dsa_tstate, in dsa-vhost.h).  vhost completes a queue's copies in order
+ * and learns of a channel's completions only when polled with that
+ * channel, so a queue's copies must be harvested on the channel they were
+ * submitted on, whatever channel the thread uses by then. */
+DEFINE_STATIC_PER_THREAD_DATA(struct dsa_tstate, dsa_tstate,
+                              { NULL, 0, 0 });
 
 static void
 dsa_stat_add(atomic_uint64_t *counter, uint64_t n)
@@ -326,48 +329,76 @@ dsa_vhost_fallback_dma(void)
     return dsa_n_dmas_get() ? dsa_dmas[0] : -1;
 }
 
-/* Remembers that the calling thread has copies in flight on 'vdev''s
- * queue 'qid'. */
-static void
-dsa_tstate_add(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
+/* Adds ('vdev', 'vid', 'qid', 'dma') to 'ts', growing it as needed: a
+ * queue left out would never be completed.  Returns true if it was not
+ * there yet. */
+bool
+dsa_tstate_add(struct dsa_tstate *ts, struct dsa_vdev *vdev, int vid,
+               uint16_t qid, int16_t dma)
 {
-    struct dsa_tstate *ts = dsa_tstate_get();
-
     for (size_t i = 0; i < ts->n; i++) {
-        if (ts->vqs[i].vdev == vdev && ts->vqs[i].qid == qid) {
-            return;
+        const struct dsa_tvq *t = &ts->vqs[i];
+
+        if (t->vdev == vdev && t->qid == qid && t->dma == dma) {
+            return false;
         }
     }
-    if (ts->n < DSA_THREAD_VQS) {
-        ts->vqs[ts->n++] = (struct dsa_tvq) { vdev, vid, qid };
-        dsa_serving_add(dma, vdev->port, qid);
-    } else {
-        static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
+    if (ts->n >= ts->allocated) {
+        ts->vqs = x2nrealloc(ts->vqs, &ts->allocated, sizeof *ts->vqs);
+    }
+    ts->vqs[ts->n++] = (struct dsa_tvq) { vdev, vid, qid, dma };
+    return true;
+}
 
-        COVERAGE_INC(dsa_vhost_thread_vqs_full);
-        VLOG_WARN_RL(&rl, "a thread sends to more than %d DMA queues: "
-                     "copies of %s queue %u are completed only when it is "
-                     "sent to again", DSA_THREAD_VQS, vdev->port->name, qid);
+/* Remembers that the calling thread has copies in flight on 'vdev''s
+ * queue 'qid', submitted on channel 'dma'. */
+static void
+dsa_thread_track(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
+{
+    if (dsa_tstate_add(dsa_tstate_get(), vdev, vid, qid, dma)) {
+        dsa_serving_add(dma, vdev->port, qid);
     }
 }
 
 /* Harvests completed enqueue copies of 'vid''s queue 'qid', polling DMA
- * channel 'dma', and releases their packets.  Returns how many. */
-static uint16_t
+ * channel 'dma', and releases their packets.  It goes on while whole bursts
+ * complete: several rx queues may feed one vring, each submitting a burst
+ * per iteration, and harvesting less than was submitted would let the
+ * copies in flight grow until the vring is full.  Ends at the latest when
+ * nothing is left in flight.  Returns how many. */
+static unsigned int
 dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
 {
-    struct rte_mbuf *pkts[DSA_BURST];
-    uint16_t n = rte_vhost_poll_enqueue_completed(vid, qid, pkts, DSA_BURST,
-                                                  dma, 0);
+    struct dsa_vq_stats *st = &vdev->port->stats[qid];
+    unsigned int total = 0;
+    uint16_t n;
 
-    if (n) {
-        struct dsa_vq_stats *st = &vdev->port->stats[qid];
+    do {
+        struct rte_mbuf *pkts[DSA_BURST];
 
-        dsa_stat_add(&st->completed, n);
-        dsa_stat_add(&st->bytes, dsa_pkts_bytes(pkts, n));
-        rte_pktmbuf_free_bulk(pkts, n);
+        n = rte_vhost_poll_enqueue_completed(vid, qid, pkts, DSA_BURST, dma,
+                                             0);
+        if (n) {
+            dsa_stat_add(&st->completed, n);
+            dsa_stat_add(&st->bytes, dsa_pkts_bytes(pkts, n));
+            rte_pktmbuf_free_bulk(pkts, n);
+            total += n;
+        }
+    } while (n == DSA_BURST);
+    return total;
+}
+
+/* Takes one more reference on every segment of packet 'm'.  The caller of
+ * the enqueue hook frees its packets when the hook returns, segment by
+ * segment, while the engine may still read every one of them: a reference
+ * on the first segment alone would let the others go back to their mempool
+ * early, and the completion's free would then walk freed segments. */
+void
+dsa_mbuf_hold(struct rte_mbuf *m)
+{
+    for (; m; m = m->next) {
+        rte_mbuf_refcnt_update(m, 1);
     }
-    return n;
 }
 
 /* Returns true if every packet of 'pkts' is shorter than 'threshold'
@@ -434,7 +465,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     }
 
     for (uint16_t i = 0; i < n; i++) {
-        rte_mbuf_refcnt_update(pkts[i], 1);
+        dsa_mbuf_hold(pkts[i]);
     }
     accepted = rte_vhost_submit_enqueue_burst(vid, qid, pkts, n, dma, 0);
     for (uint16_t i = accepted; i < n; i++) {
@@ -445,7 +476,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     if (pmd) {
         /* Its polling loop completes them, on its own or a borrowed
          * channel. */
-        dsa_tstate_add(vdev, vid, qid, dma);
+        dsa_thread_track(vdev, vid, qid, dma);
     } else if (accepted) {
         /* A thread without a polling loop (the main thread's packet-out,
          * for example) completes the queue's copies before it returns,
@@ -456,7 +487,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         while (rte_vhost_async_get_inflight(vid, qid)) {
             dsa_vq_complete(vdev, vid, qid, dma);
             if (time_msec() > deadline) {
-                COVERAGE_INC(dsa_vhost_drain_timeout);
+                COVERAGE_INC(dsa_vhost_sync_wait_timeout);
                 break;
             }
         }
@@ -499,19 +530,19 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
         dsa_stat_add(&st->bytes, dsa_pkts_bytes(pkts, got));
     }
     if (inflight > 0) {
-        dsa_tstate_add(vdev, vid, qid, dma);
+        dsa_thread_track(vdev, vid, qid, dma);
     }
     return got;
 }
 
 /* Polls the completions of every host-to-guest queue the calling PMD thread
- * submitted to, on its channel 'dma'.  Returns the packets completed. */
+ * submitted to, each on the channel its copies went to.  Returns the
+ * packets completed. */
 int
-dsa_vhost_poll(int16_t dma)
+dsa_vhost_poll(void)
 {
     struct dsa_tstate *ts = dsa_tstate_get();
     int total = 0;
-
     size_t i = 0;
 
     while (i < ts->n) {
@@ -522,29 +553,29 @@ dsa_vhost_poll(int16_t dma)
             ts->vqs[i] = ts->vqs[--ts->n];
             continue;
         }
-        if (!(t->qid & 1)) {
-            total += dsa_vq_complete(t->vdev, t->vid, t->qid, dma);
+        if (!dsa_vq_g2h(t->qid)) {
+            total += dsa_vq_complete(t->vdev, t->vid, t->qid, t->dma);
         }
         i++;
     }
     return total;
 }
 
-/* Drains a queue of the calling thread's set, on 'dma': host-to-guest
- * copies are completed and their packets released; guest-to-host copies
- * still in flight are completed and their packets dropped (counted), since
- * this thread may no longer poll that queue.  Returns the packets
- * released. */
-static uint16_t
-dsa_tvq_drain(const struct dsa_tvq *t, int16_t dma)
+/* Drains a queue of the calling thread's set, on the channel its copies
+ * went to: host-to-guest copies are completed and their packets released;
+ * guest-to-host copies still in flight are completed and their packets
+ * dropped (counted), since this thread may no longer poll that queue.
+ * Returns the packets released. */
+static unsigned int
+dsa_tvq_drain(const struct dsa_tvq *t)
 {
     struct rte_mbuf *pkts[DSA_BURST];
     uint16_t n;
 
-    if (!(t->qid & 1)) {
-        return dsa_vq_complete(t->vdev, t->vid, t->qid, dma);
+    if (!dsa_vq_g2h(t->qid)) {
+        return dsa_vq_complete(t->vdev, t->vid, t->qid, t->dma);
     }
-    n = rte_vhost_clear_queue(t->vid, t->qid, pkts, DSA_BURST, dma, 0);
+    n = rte_vhost_clear_queue(t->vid, t->qid, pkts, DSA_BURST, t->dma, 0);
     if (n) {
         rte_pktmbuf_free_bulk(pkts, n);
         dsa_stat_add(&t->vdev->port->stats[t->qid].dropped, n);
@@ -553,51 +584,53 @@ dsa_tvq_drain(const struct dsa_tvq *t, int16_t dma)
     return n;
 }
 
-/* Called by a PMD thread before it reloads or gives up channel 'dma': makes
- * sure nothing it submitted is left in flight on it.  It stops when its
- * queues have nothing in flight or, with other threads still sending to
- * them, when a pass released nothing and the channel has completed every
- * copy submitted to it.  Bounded in time. */
+/* Called by a PMD thread before it reloads or its channel changes: makes
+ * sure nothing it submitted, on any channel (its own, or one it borrowed
+ * before it had one), is left in flight.  It stops when its queues have
+ * nothing in flight or, with other threads still sending to them, when a
+ * pass released nothing and every channel it used has completed every copy
+ * submitted to it.  Bounded in time. */
 void
-dsa_vhost_drain_thread(int16_t dma)
+dsa_vhost_drain_thread(void)
 {
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     struct dsa_tstate *ts = dsa_tstate_get();
     long long int deadline = time_msec() + DSA_DRAIN_TIMEOUT_MS;
 
-    if (dma < 0) {
-        ts->n = 0;
+    if (!ts->n) {
         return;
     }
     for (;;) {
         unsigned int released = 0;
-        bool busy = false;
+        bool busy = false, idle = true;
 
         for (size_t i = 0; i < ts->n; i++) {
             const struct dsa_tvq *t = &ts->vqs[i];
 
             if (dsa_vdev_async(t->vid, t->qid) == t->vdev) {
-                released += dsa_tvq_drain(t, dma);
+                released += dsa_tvq_drain(t);
                 /* -1 means busy: not known to be empty. */
                 busy = busy || rte_vhost_async_get_inflight(t->vid,
                                                             t->qid) != 0;
+                idle = idle && dsa_engine_idle(t->dma);
             }
         }
-        if (!busy || (!released && dsa_engine_idle(dma))) {
+        if (!busy || (!released && idle)) {
             break;
         }
         if (time_msec() > deadline) {
             COVERAGE_INC(dsa_vhost_drain_timeout);
-            VLOG_WARN_RL(&rl, "DMA channel %d: copies still in flight after "
-                         "%d ms, giving up waiting", dma,
-                         DSA_DRAIN_TIMEOUT_MS);
+            VLOG_WARN_RL(&rl, "copies still in flight after %d ms, giving "
+                         "up waiting", DSA_DRAIN_TIMEOUT_MS);
             break;
         }
     }
-    if (ts->n) {
-        dsa_serving_forget(dma, NULL);
+    for (size_t i = 0; i < ts->n; i++) {
+        dsa_serving_forget(ts->vqs[i].dma, NULL);
     }
-    ts->n = 0;
+    free(ts->vqs);
+    ts->vqs = NULL;
+    ts->n = ts->allocated = 0;
 }
 
 /* Completes (host-to-guest) or drops (guest-to-host) every copy in flight
@@ -634,9 +667,14 @@ dsa_vq_drain_all(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked,
                                          dsa_dmas[i], 0));
             if (n) {
                 rte_pktmbuf_free_bulk(pkts, n);
-                if (qid & 1) {
+                if (dsa_vq_g2h(qid)) {
                     dsa_stat_add(&st->dropped, n);
                     COVERAGE_ADD(dsa_vhost_drain_dropped, n);
+                } else if (locked) {
+                    /* DPDK puts them in the guest's ring only if the ring is
+                     * still enabled, which the callback does not say (it is
+                     * after SET_MEM_TABLE, not after SET_VRING_ENABLE 0). */
+                    dsa_stat_add(&st->flushed, n);
                 } else {
                     dsa_stat_add(&st->completed, n);
                 }
@@ -687,14 +725,45 @@ dsa_vhost_driver_flags(const char *netdev_name, uint64_t *flags)
     ovs_mutex_unlock(&dsa_vhost_mutex);
 }
 
-/* Registers async channels on the queues of 'vdev'. */
+/* Empties and unregisters an async channel of 'vdev''s queue 'q' left over
+ * from an earlier attachment of the same device: DPDK keeps a queue's
+ * registration across a stop of the device (GET_VRING_BASE), and its
+ * unregistration may have failed then (copies still in flight).  Returns
+ * true if the queue has no registration now. */
+static bool
+dsa_vq_clear_leftover(struct dsa_vdev *vdev, uint16_t q)
+    OVS_REQUIRES(dsa_vhost_mutex)
+{
+    /* -1: not registered (nobody else uses a queue being attached). */
+    if (rte_vhost_async_get_inflight(vdev->vid, q) < 0) {
+        return true;
+    }
+    return (dsa_vq_drain_all(vdev, vdev->vid, q, false,
+                             time_msec() + DSA_DRAIN_TIMEOUT_MS)
+            && !rte_vhost_async_channel_unregister(vdev->vid, q));
+}
+
+/* Registers async channels on the queues of 'vdev' (only clears what an
+ * earlier attachment left, without 'on').  A queue whose leftover copies
+ * cannot be completed stays draining: neither path may be used on it, and
+ * the next stop of the channels or of the device tries again. */
 static void
-dsa_vdev_register(struct dsa_vdev *vdev)
+dsa_vdev_register(struct dsa_vdev *vdev, bool on)
     OVS_REQUIRES(dsa_vhost_mutex)
 {
     for (uint16_t q = 0; q < vdev->nr_vring; q++) {
-        if (dsa_vq_registered(vdev, q)
-            || ((q & 1) && !dsa_vhost_dequeue_on)) {
+        if (dsa_vq_registered(vdev, q)) {
+            continue;
+        }
+        if (!dsa_vq_clear_leftover(vdev, q)) {
+            COVERAGE_INC(dsa_vhost_register_failed);
+            VLOG_WARN("%s: queue %u still has copies in flight from the "
+                      "guest's last attachment: no packet goes through it "
+                      "until they complete", vdev->port->name, q);
+            atomic_store_relaxed(&vdev->mode[q], DSA_VQ_DRAINING);
+            continue;
+        }
+        if (!on || (dsa_vq_g2h(q) && !dsa_vhost_dequeue_on)) {
             continue;
         }
         if (rte_vhost_async_channel_register(vdev->vid, q)) {
@@ -705,9 +774,11 @@ dsa_vdev_register(struct dsa_vdev *vdev)
         }
         atomic_store_relaxed(&vdev->mode[q], DSA_VQ_DMA);
     }
-    VLOG_INFO("%s: DMA copies on %u virtqueue(s)%s", vdev->port->name,
-              vdev->nr_vring, dsa_vhost_dequeue_on ? ""
-              : " (host-to-guest only: dsa-dequeue is false)");
+    if (on) {
+        VLOG_INFO("%s: DMA copies on %u virtqueue(s)%s", vdev->port->name,
+                  vdev->nr_vring, dsa_vhost_dequeue_on ? ""
+                  : " (host-to-guest only: dsa-dequeue is false)");
+    }
 }
 
 /* Marks every DMA queue of 'vdev' draining: no thread submits to it any
@@ -772,19 +843,24 @@ dsa_vhost_new_device(int vid, const char *netdev_name)
     ovs_mutex_lock(&dsa_vhost_mutex);
     port = shash_find_data(&dsa_ports, netdev_name);
     if (port) {
+        port->vid = vid;
+    }
+    if (port && port->async) {
+        /* Only ports registered for async copy are followed: the hooks leave
+         * every other port to Open vSwitch's own vhost calls and counters,
+         * exactly as without the extension. */
         vdev = xzalloc(sizeof *vdev);
         vdev->vid = vid;
         vdev->port = port;
         vdev->nr_vring = MIN(rte_vhost_get_vring_num(vid), DSA_MAX_VRINGS);
         vdev->split = dsa_vid_split(vid);
-        port->vid = vid;
-        if (dsa_vhost_on && port->async) {
-            dsa_vdev_register(vdev);
-        }
+        dsa_vdev_register(vdev, dsa_vhost_on);
         ovsrcu_set(&dsa_vdevs[vid], vdev);
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
-    dsa_iova_guest_update(vid);
+    if (port && port->async) {
+        dsa_iova_guest_update(vid);
+    }
 }
 
 /* dpdk_ext 'vhost_destroy_device' hook: drains (bounded) and unregisters
@@ -817,6 +893,16 @@ dsa_vhost_destroy_device(int vid)
         if (quiescent) {
             ovsrcu_quiesce_start();
         }
+    } else {
+        struct shash_node *node;
+
+        SHASH_FOR_EACH (node, &dsa_ports) {
+            struct dsa_port *port = node->data;
+
+            if (port->vid == vid) {
+                port->vid = -1;
+            }
+        }
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
     dsa_iova_guest_forget(vid);
@@ -833,6 +919,12 @@ dsa_vhost_vring_state(int vid, uint16_t qid, int enable)
     if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
         return;
     }
+    vdev = ovsrcu_get(struct dsa_vdev *, &dsa_vdevs[vid]);
+    if (!vdev) {
+        /* Not an offloaded device, or not attached yet: new_device() reads
+         * its memory table when it is. */
+        return;
+    }
     if (enable) {
         if (!qid) {
             /* After a memory table change, DPDK enables the queues again:
@@ -841,8 +933,7 @@ dsa_vhost_vring_state(int vid, uint16_t qid, int enable)
         }
         return;
     }
-    vdev = ovsrcu_get(struct dsa_vdev *, &dsa_vdevs[vid]);
-    if (vdev && qid < vdev->nr_vring && dsa_vq_registered(vdev, qid)) {
+    if (qid < vdev->nr_vring && dsa_vq_registered(vdev, qid)) {
         dsa_vq_drain_all(vdev, vid, qid, true,
                          time_msec() + DSA_DRAIN_TIMEOUT_MS);
     }
@@ -886,8 +977,8 @@ dsa_vhost_start(const int16_t *dma_ids, size_t n, bool dequeue)
             struct dsa_vdev *vdev;
 
             vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[vid]);
-            if (vdev && vdev->port->async) {
-                dsa_vdev_register(vdev);
+            if (vdev) {
+                dsa_vdev_register(vdev, true);
             }
         }
     }
@@ -1015,6 +1106,11 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
             continue;
         }
         found = true;
+        if (!port->async) {
+            ds_put_format(s, "port %s: CPU copy, counted by Open vSwitch "
+                          "only (Interface statistics)\n", port->name);
+            continue;
+        }
         if (port->vid >= 0) {
             vdev = ovsrcu_get_protected(struct dsa_vdev *,
                                         &dsa_vdevs[port->vid]);
@@ -1035,14 +1131,16 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
             }
             ds_put_format(s, "  queue %d (%s): %s, submitted %"PRIu64
                           ", completed %"PRIu64", in-flight %d, cpu %"PRIu64
-                          ", dropped %"PRIu64", bytes %"PRIu64"\n", q,
-                          q & 1 ? "guest->host" : "host->guest",
+                          ", dropped %"PRIu64", flushed %"PRIu64
+                          ", bytes %"PRIu64"\n", q,
+                          dsa_vq_g2h(q) ? "guest->host" : "host->guest",
                           !vdev ? "no guest"
                           : mode == DSA_VQ_DMA ? "dma"
                           : mode == DSA_VQ_DRAINING ? "draining" : "cpu",
                           dsa_stat_get(&st->submitted),
                           dsa_stat_get(&st->completed), inflight,
                           dsa_stat_get(&st->cpu), dsa_stat_get(&st->dropped),
+                          dsa_stat_get(&st->flushed),
                           dsa_stat_get(&st->bytes));
         }
     }
@@ -1069,6 +1167,7 @@ dsa_vhost_stats_clear(void)
             atomic_store_relaxed(&st->completed, 0);
             atomic_store_relaxed(&st->cpu, 0);
             atomic_store_relaxed(&st->dropped, 0);
+            atomic_store_relaxed(&st->flushed, 0);
             atomic_store_relaxed(&st->bytes, 0);
         }
     }
@@ -1085,14 +1184,16 @@ dsa_vhost_custom_stats(const char *netdev_name,
     OVS_EXCLUDED(dsa_vhost_mutex)
 {
     static const char *const fields[] = {
-        "submitted", "completed", "cpu", "dropped", "bytes",
+        "submitted", "completed", "cpu", "dropped", "flushed", "bytes",
     };
     struct dsa_port *port;
     int n_q;
 
     ovs_mutex_lock(&dsa_vhost_mutex);
     port = shash_find_data(&dsa_ports, netdev_name);
-    if (!port) {
+    if (!port || !port->async) {
+        /* A port that copies on the CPU keeps Open vSwitch's statistics
+         * only. */
         goto out;
     }
     n_q = dsa_port_n_queues(port);
@@ -1103,14 +1204,14 @@ dsa_vhost_custom_stats(const char *netdev_name,
         struct dsa_vq_stats *st = &port->stats[q];
         atomic_uint64_t *values[] = {
             &st->submitted, &st->completed, &st->cpu, &st->dropped,
-            &st->bytes,
+            &st->flushed, &st->bytes,
         };
 
         for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
             struct netdev_custom_counter *c = &cs->counters[cs->size++];
 
             snprintf(c->name, sizeof c->name, "dsa_%s_q%d_%s",
-                     q & 1 ? "rx" : "tx", q / 2, fields[i]);
+                     dsa_vq_g2h(q) ? "rx" : "tx", q / 2, fields[i]);
             c->value = dsa_stat_get(values[i]);
         }
     }

@@ -48,8 +48,29 @@ int dsa_vhost_dequeue(int vid, uint16_t queue_id, struct rte_mempool *,
                       struct rte_mbuf **pkts, uint16_t n);
 
 /* PMD threads. */
-int dsa_vhost_poll(int16_t dma_id);
-void dsa_vhost_drain_thread(int16_t dma_id);
+int dsa_vhost_poll(void);
+void dsa_vhost_drain_thread(void);
+
+/* Internals, exposed for unit tests. */
+void dsa_mbuf_hold(struct rte_mbuf *);
+
+/* A virtqueue a thread has submitted to, on one channel. */
+struct dsa_vdev;
+struct dsa_tvq {
+    struct dsa_vdev *vdev;      /* Device, as tracked by dsa-vhost. */
+    int vid;
+    uint16_t qid;
+    int16_t dma;                /* Channel the copies went to. */
+};
+
+/* A thread's set of virtqueues with copies it submitted. */
+struct dsa_tstate {
+    struct dsa_tvq *vqs;        /* 'n' entries of 'allocated'. */
+    size_t n;
+    size_t allocated;
+};
+bool dsa_tstate_add(struct dsa_tstate *, struct dsa_vdev *, int vid,
+                    uint16_t qid, int16_t dma);
 
 /* dsa/show and dsa/stats-*. */
 void dsa_vhost_show(struct ds *);

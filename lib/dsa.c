@@ -38,6 +38,7 @@
 #include "dsa-iova.h"
 #include "dsa-vhost.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
 #include "ovs-thread.h"
@@ -100,6 +101,10 @@ static struct svec dsa_hotplug OVS_GUARDED_BY(dsa_mutex);
 /* What the bring-up state of the host was when DPDK started (sysfs), for
  * dsa/show: one line. */
 static char *dsa_bringup_summary OVS_GUARDED_BY(dsa_mutex);
+
+/* How soon the main loop looks again while channels change hands, in
+ * milliseconds. */
+#define DSA_PROGRESS_MS 10
 
 /* Bumped whenever PMD threads should revisit their claim. */
 static atomic_uint64_t dsa_gen = ATOMIC_VAR_INIT(1);
@@ -363,6 +368,15 @@ dsa_run_hook(const struct smap *oc)
         dsa_progress();
         ovs_mutex_unlock(&dsa_mutex);
     }
+
+    /* While channels change hands, the next step waits for PMD threads
+     * (or for queues to empty), which do not wake the main loop: come back
+     * soon rather than at its next unrelated wake-up. */
+    ovs_mutex_lock(&dsa_mutex);
+    if (dsa_stopping) {
+        poll_timer_wait(DSA_PROGRESS_MS);
+    }
+    ovs_mutex_unlock(&dsa_mutex);
 }
 
 /* Reads the host's DSA bring-up state from sysfs and the process's
@@ -455,11 +469,11 @@ static void
 dsa_pmd_sync(struct dsa_pmd_ctx *ctx)
     OVS_EXCLUDED(dsa_mutex)
 {
-    /* Whatever happens to its channel, nothing of ours stays in flight on
-     * it. */
-    if (ctx->chan) {
-        dsa_vhost_drain_thread(ctx->chan->dev_id);
-    }
+    /* Whatever happens to its channel, nothing of ours stays in flight:
+     * neither on it, nor on a channel borrowed before the thread had one
+     * (after a restart of the channels, until this sync), which may go to
+     * another thread now. */
+    dsa_vhost_drain_thread();
 
     ovs_mutex_lock(&dsa_mutex);
     atomic_read_relaxed(&dsa_gen, &ctx->gen);
@@ -498,8 +512,6 @@ dsa_pmd_poll_hook(void)
 {
     struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
     uint64_t gen;
-    int16_t dma;
-    bool own, pmd;
 
     if (OVS_UNLIKELY(!ctx->loaded)) {
         return 0;
@@ -508,8 +520,7 @@ dsa_pmd_poll_hook(void)
     if (OVS_UNLIKELY(gen != ctx->gen)) {
         dsa_pmd_sync(ctx);
     }
-    dma = dsa_thread_dma(&own, &pmd);
-    return dma >= 0 ? dsa_vhost_poll(dma) : 0;
+    return dsa_vhost_poll();
 }
 
 /* Returns the DMA channel the calling thread submits on: its own (PMD
@@ -532,12 +543,11 @@ dsa_pmd_unload_hook(bool exiting)
     OVS_EXCLUDED(dsa_mutex)
 {
     struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
-    bool own, pmd;
 
     /* Nothing this thread submitted stays in flight across a reload: its
      * queues may move to other threads. */
     if (ctx->loaded) {
-        dsa_vhost_drain_thread(dsa_thread_dma(&own, &pmd));
+        dsa_vhost_drain_thread();
     }
     if (ctx->loaded && exiting) {
         ovs_mutex_lock(&dsa_mutex);

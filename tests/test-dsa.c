@@ -24,11 +24,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_mbuf.h>
+
 #include "dsa-channel.h"
 #include "dsa-config.h"
 #include "dsa-eal.h"
 #include "dsa-engine.h"
 #include "dsa-iova.h"
+#include "dsa-vhost.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "smap.h"
@@ -596,6 +599,96 @@ cmd_iova(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     return 0;
 }
 
+/* Frees packet 'm' segment by segment, as rte_pktmbuf_free() does, but
+ * gives a segment whose last reference goes back to the heap (these test
+ * segments have no mempool), where AddressSanitizer watches it.  Returns
+ * how many segments were freed. */
+static int
+test_mbuf_free(struct rte_mbuf *m)
+{
+    int n = 0;
+
+    while (m) {
+        struct rte_mbuf *next = m->next;
+
+        if (rte_pktmbuf_prefree_seg(m)) {
+            free(m);
+            n++;
+        }
+        m = next;
+    }
+    return n;
+}
+
+/* mbuf N-SEGS: a packet of N-SEGS segments goes through what the enqueue
+ * hook does to the packets it accepts: dsa_mbuf_hold(), then the caller's
+ * free (the packet must survive it whole: the engine still reads every
+ * segment), then the free when its copy completes (every segment goes,
+ * once). */
+static int
+cmd_mbuf(int argc, char *argv[])
+{
+    int n_segs = argc > 0 ? atoi(argv[0]) : 3;
+    struct rte_mbuf *head = NULL, **tail = &head;
+
+    for (int i = 0; i < n_segs; i++) {
+        struct rte_mbuf *m = xzalloc(sizeof *m);
+
+        rte_mbuf_refcnt_set(m, 1);
+        m->nb_segs = 1;
+        m->data_len = 2048;
+        *tail = m;
+        tail = &m->next;
+    }
+    head->nb_segs = n_segs;
+    head->pkt_len = n_segs * 2048;
+
+    dsa_mbuf_hold(head);
+    printf("segments freed by the caller: %d\n", test_mbuf_free(head));
+    for (struct rte_mbuf *m = head; m; m = m->next) {
+        if (rte_mbuf_refcnt_read(m) != 1) {
+            printf("segment with %u references\n",
+                   rte_mbuf_refcnt_read(m));
+        }
+    }
+    printf("segments freed at completion: %d\n", test_mbuf_free(head));
+    return 0;
+}
+
+/* tvqs N: a thread submits to N virtqueues (of N / 2 devices, on two
+ * channels), and to some of them again: it must track every one, once. */
+static int
+cmd_tvqs(int argc, char *argv[])
+{
+    int n = argc > 0 ? atoi(argv[0]) : 300;
+    struct dsa_tstate ts = { NULL, 0, 0 };
+    int added = 0, missing = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n; i++) {
+            struct dsa_vdev *vdev = (struct dsa_vdev *) (uintptr_t) (4096
+                                                                + i / 2);
+
+            added += dsa_tstate_add(&ts, vdev, i / 2, i % 2, i % 3 ? 0 : 1);
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        bool found = false;
+
+        for (size_t j = 0; j < ts.n; j++) {
+            const struct dsa_tvq *t = &ts.vqs[j];
+
+            found = found || (t->vid == i / 2 && t->qid == i % 2
+                              && t->dma == (i % 3 ? 0 : 1));
+        }
+        missing += !found;
+    }
+    printf("queues %d, tracked %"PRIuSIZE", added %d, missing %d\n", n,
+           ts.n, added, missing);
+    free(ts.vqs);
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -610,6 +703,8 @@ main(int argc, char *argv[])
         { "attach", cmd_attach },
         { "engine", cmd_engine },
         { "iova", cmd_iova },
+        { "mbuf", cmd_mbuf },
+        { "tvqs", cmd_tvqs },
     };
 
     set_program_name(argv[0]);
@@ -618,7 +713,7 @@ main(int argc, char *argv[])
     vlog_set_pattern(VLF_CONSOLE, "%c|%p|%m");
     if (argc < 2) {
         ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach|"
-                  "engine|iova ...",
+                  "engine|iova|mbuf|tvqs ...",
                   argv[0]);
     }
     for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {

@@ -21,7 +21,8 @@
  * stays attached (--mode=idle) until SIGINT/SIGTERM.  With --count, a
  * sender prints "tx done" once that many packets were sent and stays
  * attached (packets still in its ring would be lost if it left).  Packets
- * carry a stream number (the sender's tx queue, with --queues), a sequence
+ * carry a stream number (the sender's tx queue, with --queues, plus
+ * --stream, so that several senders into one receiver differ), a sequence
  * number within the stream and a payload derived from both, so the
  * receiver reports lost, corrupted and reordered packets per stream.  On
  * exit it prints one line of counters.
@@ -212,7 +213,7 @@ usage(const char *name)
     printf("usage: %s [EAL options] -- [--mode=rx|tx|fwd|idle] "
            "[--size=BYTES[-MAX]] [--count=N] [--pps=N] [--start-file=PATH] "
            "[--queues=N] [--rx-buf=BYTES] [--macswap] [--no-check] "
-           "[--control=PATH]\n", name);
+           "[--control=PATH] [--stream=N]\n", name);
 }
 
 int
@@ -229,6 +230,7 @@ main(int argc, char *argv[])
         {"macswap", no_argument, NULL, 'w'},
         {"no-check", no_argument, NULL, 'n'},
         {"control", required_argument, NULL, 'C'},
+        {"stream", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -242,6 +244,9 @@ main(int argc, char *argv[])
     bool seen[GUEST_MAX_QUEUES] = { false };
     uint64_t count = 0, pps = 0;
     uint16_t n_queues = 1, txq = 0;
+    uint16_t stream0 = 0;       /* --stream: stream number of tx queue 0,
+                                 * so that several senders into one
+                                 * receiver have streams of their own. */
     uint32_t size = 64, size_max = 0;   /* --size=BYTES[-MAX]: packet n
                                          * has BYTES + n % (MAX - BYTES + 1)
                                          * bytes. */
@@ -290,6 +295,9 @@ main(int argc, char *argv[])
         case 'b':
             rx_buf = strtoul(optarg, NULL, 10);
             break;
+        case 'S':
+            stream0 = strtoul(optarg, NULL, 10);
+            break;
         default:
             usage(argv[0]);
             return c == 'h' ? 0 : 1;
@@ -315,6 +323,11 @@ main(int argc, char *argv[])
     }
     if (n_queues < 1 || n_queues > GUEST_MAX_QUEUES) {
         fprintf(stderr, "--queues: expected 1 to %d\n", GUEST_MAX_QUEUES);
+        return 1;
+    }
+    if (stream0 + n_queues > GUEST_MAX_QUEUES) {
+        fprintf(stderr, "--stream: streams are numbered below %d\n",
+                GUEST_MAX_QUEUES);
         return 1;
     }
     if (!rte_eth_dev_count_avail()) {
@@ -444,9 +457,10 @@ main(int argc, char *argv[])
                                + (seq[txq] + k) % (size_max - size + 1);
 
                 if (no_check) {
-                    guest_fill_headers(pkts[k], txq, seq[txq] + k, len);
+                    guest_fill_headers(pkts[k], stream0 + txq, seq[txq] + k,
+                                       len);
                 } else {
-                    guest_fill(pkts[k], txq, seq[txq] + k, len);
+                    guest_fill(pkts[k], stream0 + txq, seq[txq] + k, len);
                 }
             }
             sent = rte_eth_tx_burst(port, txq, pkts, k);

@@ -246,6 +246,7 @@ struct fake_dev {
     uint16_t idx;               /* Next device index. */
     bool stopped;
     unsigned int stops, starts, submits;
+    int stop_error;             /* stop-fails: rte_dma_stop() fails. */
 };
 
 static struct fake_dev fake;
@@ -297,6 +298,11 @@ fake_completed_status(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
 static int
 fake_stop(int16_t dev_id OVS_UNUSED)
 {
+    if (fake.stop_error) {
+        /* Not stopped: it keeps what it holds and may still write. */
+        fake.stops++;
+        return fake.stop_error;
+    }
     /* A stopped device aborts what it holds; it may still report those
      * copies (failed) after it restarts. */
     for (unsigned int k = fake.tail; k < fake.head; k++) {
@@ -346,6 +352,7 @@ test_copy_ok(const struct test_copy *c)
  *   dev-done:N        the device completes its N oldest copies
  *   dev-fail:N        the device fails its N oldest copies (garbage)
  *   inject:ARGS       dsa/inject-fault ARGS (comma-separated)
+ *   stop-fails        stopping the device fails from now on
  *   model:M           engine model
  *   clock:+MS         time passes
  *   poll              vhost polls completions; checks their data
@@ -449,6 +456,8 @@ cmd_engine(int argc, char *argv[])
             } else {
                 dsa_engine_set_faults(&f);
             }
+        } else if (!strcmp(op, "stop-fails")) {
+            fake.stop_error = EBUSY;
         } else if (!strncmp(op, "model:", 6)) {
             dsa_engine_set_model(!strcmp(op + 6, "inline") ? DSA_MODEL_INLINE
                                  : !strcmp(op + 6, "ideal") ? DSA_MODEL_IDEAL

@@ -109,6 +109,10 @@ struct dsa_engine {
     uint16_t scan;                  /* No device copy before this one. */
     uint32_t n_dev;                 /* Copies on the device. */
     bool doorbell;                  /* Device copies not yet submitted. */
+    uint16_t dev_room;              /* Device copies that surely fit before
+                                     * the next doorbell: the device's burst
+                                     * capacity when last asked, less the
+                                     * copies since (0: ask again). */
     long long int stalled_since;    /* When polls started to find nothing
                                      * with copies on the device, or 0. */
     unsigned int consecutive_errors;
@@ -411,6 +415,7 @@ dsa_engine_redo_device_copies(struct dsa_engine *e)
     e->scan = head;
     e->n_dev = 0;
     e->doorbell = false;
+    e->dev_room = 0;
     e->stalled_since = 0;
 }
 
@@ -522,6 +527,7 @@ dsa_engine_retry(struct dsa_engine *e, uint16_t vchan)
     }
     /* Whatever the device still reports belongs to copies already redone
      * (a restarted device may also have forgotten them). */
+    e->dev_room = 0;
     for (int i = 0; i < 64; i++) {
         if (!e->dev.completed_status(e->dev.dev_private, vchan, e->size,
                                      &last, e->status)) {
@@ -636,6 +642,25 @@ dsa_engine_submit(void *priv, uint16_t vchan)
     return 0;
 }
 
+/* Asks the device how many more copies it takes now, ringing its doorbell
+ * first if copies wait for it.  The device's burst capacity counts the
+ * room in its ring and in its current batch: idxd puts every copy until
+ * the doorbell in one batch descriptor, and DSA rejects a batch larger than
+ * its max_batch_size whole, which idxd does not check when it takes a
+ * copy.  vhost only sees the layer's (larger) capacity and may hand over
+ * more copies than that before it rings, so the layer rings in between. */
+static uint16_t
+dsa_engine_dev_room(struct dsa_engine *e, uint16_t vchan)
+{
+    if (e->doorbell) {
+        dsa_engine_submit(e, vchan);
+    }
+    e->dev_room = (e->dev.burst_capacity
+                   ? e->dev.burst_capacity(e->dev.dev_private, vchan)
+                   : UINT16_MAX);
+    return e->dev_room;
+}
+
 /* Hands copy 'op' (index 'head') to the device, or, if the device refuses
  * it, does it on the CPU. */
 static void
@@ -647,11 +672,14 @@ dsa_engine_device_copy(struct dsa_engine *e, struct dsa_op *op,
     if (OVS_UNLIKELY(dsa_fault_hit(e->faults.full_ppm, &e->full_acc))) {
         dsa_cnt_add(&e->st.inj_full, 1);
         idx = -ENOSPC;
+    } else if (OVS_UNLIKELY(!e->dev_room) && !dsa_engine_dev_room(e, vchan)) {
+        idx = -ENOSPC;
     } else {
         idx = e->dev.copy(e->dev.dev_private, vchan, op->src, op->dst,
                           op->len, flags & ~RTE_DMA_OP_FLAG_SUBMIT);
     }
     if (OVS_LIKELY(idx >= 0)) {
+        e->dev_room--;
         if (!e->n_dev++) {
             e->scan = head;
         }

@@ -247,6 +247,9 @@ struct fake_dev {
     bool stopped;
     unsigned int stops, starts, submits;
     int stop_error;             /* stop-fails: rte_dma_stop() fails. */
+    unsigned int max_batch;     /* dev-batch: copies per doorbell, or 0. */
+    unsigned int batch;         /* Copies since the last doorbell. */
+    unsigned int rejected;      /* Batches rejected for their size. */
 };
 
 static struct fake_dev fake;
@@ -267,6 +270,7 @@ fake_copy(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED, rte_iova_t src,
     fake.q[fake.head % FAKE_MAX].len = len;
     fake.q[fake.head % FAKE_MAX].ready = false;
     fake.head++;
+    fake.batch++;
     return fake.idx++;
 }
 
@@ -274,7 +278,26 @@ static int
 fake_submit(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED)
 {
     fake.submits++;
+    if (fake.max_batch && fake.batch > fake.max_batch) {
+        /* As DSA: a batch larger than the device's maximum is rejected
+         * whole, its copies not attempted. */
+        for (unsigned int k = fake.head - fake.batch; k != fake.head; k++) {
+            fake.q[k % FAKE_MAX].ready = true;
+            fake.q[k % FAKE_MAX].failed = true;
+        }
+        fake.rejected++;
+    }
+    fake.batch = 0;
     return 0;
+}
+
+/* As idxd_burst_capacity(): room in the ring and in the current batch. */
+static uint16_t
+fake_burst_capacity(const void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED)
+{
+    unsigned int room = fake.ring - (fake.head - fake.tail);
+
+    return MIN(room, fake.max_batch - MIN(fake.batch, fake.max_batch));
 }
 
 static uint16_t
@@ -344,8 +367,10 @@ test_copy_ok(const struct test_copy *c)
     return !memcmp(c->src, c->dst, c->len);
 }
 
-/* test-dsa engine [max-desc=N] OP...: drives the copy-policy layer over a
- * fabricated device.  OP is one of:
+/* test-dsa engine [max-desc=N] [dev-batch=N] OP...: drives the copy-policy
+ * layer over a fabricated device (with dev-batch, one that takes at most N
+ * copies per doorbell and reports it in its burst capacity, as idxd does).
+ * OP is one of:
  *   threshold=N watchdog=MS quarantine=MS ring=N   policy and device ring
  *   copy:LEN          vhost asks for a copy of LEN bytes
  *   submit            vhost rings the doorbell
@@ -375,7 +400,13 @@ cmd_engine(int argc, char *argv[])
     if (argc && sscanf(argv[0], "max-desc=%u", &max_desc) == 1) {
         i++;
     }
+    if (i < argc && sscanf(argv[i], "dev-batch=%u", &fake.max_batch) == 1) {
+        i++;
+    }
     memset(&dev, 0, sizeof dev);
+    if (fake.max_batch) {
+        dev.burst_capacity = fake_burst_capacity;
+    }
     dev.copy = fake_copy;
     dev.submit = fake_submit;
     dev.completed_status = fake_completed_status;
@@ -418,7 +449,11 @@ cmd_engine(int argc, char *argv[])
             n_copies++;
         } else if (!strcmp(op, "submit")) {
             fp.submit(fp.dev_private, 0);
-            printf("submit: device doorbells %u\n", fake.submits);
+            printf("submit: device doorbells %u", fake.submits);
+            if (fake.rejected) {
+                printf(", batches rejected %u", fake.rejected);
+            }
+            printf("\n");
         } else if (sscanf(op, "dev-done:%u", &n) == 1
                    || sscanf(op, "dev-fail:%u", &n) == 1) {
             bool fail = !strncmp(op, "dev-fail", 8);

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include <rte_eal.h>
+#include <rte_eal_memconfig.h>
 #include <rte_memcpy.h>
 #include <rte_memory.h>
 #include <rte_vhost.h>
@@ -55,7 +56,7 @@ struct dsa_iova_map *
 dsa_iova_map_build(const struct dsa_iova_seg *segs, size_t n)
 {
     struct dsa_iova_map *map = xzalloc(sizeof *map);
-    struct dsa_iova_seg *sorted = xmemdup(segs, MAX(n, 1) * sizeof *segs);
+    struct dsa_iova_seg *sorted = xmemdup(segs, n * sizeof *segs);
 
     qsort(sorted, n, sizeof *sorted, dsa_iova_seg_cmp);
     map->segs = xmalloc(MAX(n, 1) * sizeof *map->segs);
@@ -149,6 +150,35 @@ dsa_iova_map_copy(const struct dsa_iova_map *map, uint64_t dst, uint64_t src,
  * DPDK in IOVA-as-PA mode. */
 static bool dsa_iova_va = true;
 
+/* The page size of the file behind a guest memory region ('fd'): DPDK
+ * vhost's own choice (st_blksize: the huge page size on hugetlbfs). */
+static uint64_t
+dsa_iova_fd_page_size(int fd)
+{
+    struct stat st;
+
+    if (fd >= 0 && !fstat(fd, &st) && st.st_blksize > 0) {
+        return st.st_blksize;
+    }
+    return 4096;
+}
+
+static const struct dsa_iova_ops dsa_iova_dpdk_ops = {
+    .memseg_walk = rte_memseg_walk,
+    .memseg_walk_locked = rte_memseg_walk_thread_unsafe,
+    .mem_read_lock = rte_mcfg_mem_read_lock,
+    .mem_read_unlock = rte_mcfg_mem_read_unlock,
+    .get_mem_table = rte_vhost_get_mem_table,
+    .virt2phy = rte_mem_virt2phy,
+    .page_size = dsa_iova_fd_page_size,
+};
+
+/* DPDK, or a unit test's fabrication.  Set before PA mode starts. */
+static const struct dsa_iova_ops *dsa_iova_ops = &dsa_iova_dpdk_ops;
+
+/* Unit tests: called by a CPU copy between taking the map and using it. */
+static void (*dsa_iova_copy_hook)(void);
+
 /* The current map (IOVA-as-PA only): DPDK's memory and every guest's. */
 static OVSRCU_TYPE(struct dsa_iova_map *) dsa_iova_cur;
 
@@ -199,9 +229,9 @@ dsa_iova_rebuild(bool locked)
 
     COVERAGE_INC(dsa_iova_rebuild);
     if (locked) {
-        rte_memseg_walk_thread_unsafe(dsa_iova_add_memseg, &v);
+        dsa_iova_ops->memseg_walk_locked(dsa_iova_add_memseg, &v);
     } else {
-        rte_memseg_walk(dsa_iova_add_memseg, &v);
+        dsa_iova_ops->memseg_walk(dsa_iova_add_memseg, &v);
     }
     for (size_t i = 0; i < ARRAY_SIZE(dsa_iova_guests); i++) {
         const struct dsa_iova_guest *g = &dsa_iova_guests[i];
@@ -243,6 +273,19 @@ dsa_iova_mem_event(enum rte_mem_event type OVS_UNUSED,
     ovs_mutex_unlock(&dsa_iova_mutex);
 }
 
+/* Starts IOVA-as-PA translation through 'ops': builds the map of DPDK's
+ * memory. */
+static void
+dsa_iova_start(const struct dsa_iova_ops *ops)
+    OVS_EXCLUDED(dsa_iova_mutex)
+{
+    ovs_mutex_lock(&dsa_iova_mutex);
+    dsa_iova_ops = ops;
+    dsa_iova_va = false;
+    dsa_iova_rebuild(false);
+    ovs_mutex_unlock(&dsa_iova_mutex);
+}
+
 /* Called once DPDK is initialized: in IOVA-as-PA mode, builds the map of
  * DPDK's memory and keeps it up to date. */
 void
@@ -255,10 +298,7 @@ dsa_iova_init(void)
     VLOG_INFO("DPDK runs with IOVA as physical addresses: CPU fallback "
               "copies translate them through a map of DPDK's and the "
               "guests' memory");
-    ovs_mutex_lock(&dsa_iova_mutex);
-    dsa_iova_va = false;
-    dsa_iova_rebuild(false);
-    ovs_mutex_unlock(&dsa_iova_mutex);
+    dsa_iova_start(&dsa_iova_dpdk_ops);
     if (rte_mem_event_callback_register("ovs-dsa-iova", dsa_iova_mem_event,
                                         NULL)) {
         VLOG_WARN("cannot follow DPDK memory changes: CPU fallback copies "
@@ -285,6 +325,9 @@ dsa_iova_cpu_copy(uint64_t dst, uint64_t src, uint32_t len)
         return true;
     }
     map = ovsrcu_get(struct dsa_iova_map *, &dsa_iova_cur);
+    if (OVS_UNLIKELY(dsa_iova_copy_hook)) {
+        dsa_iova_copy_hook();
+    }
     if (map && dsa_iova_map_copy(map, dst, src, len)) {
         return true;
     }
@@ -303,20 +346,16 @@ dsa_iova_guest_update(int vid)
     struct dsa_iova_guest *g;
 
     if (dsa_iova_va || vid < 0 || vid >= RTE_MAX_VHOST_DEVICE
-        || rte_vhost_get_mem_table(vid, &mem) || !mem) {
+        || dsa_iova_ops->get_mem_table(vid, &mem) || !mem) {
         return;
     }
     for (uint32_t i = 0; i < mem->nregions; i++) {
         const struct rte_vhost_mem_region *r = &mem->regions[i];
-        uint64_t page = 4096;
-        struct stat st;
+        uint64_t page = dsa_iova_ops->page_size(r->fd);
 
-        if (r->fd >= 0 && !fstat(r->fd, &st) && st.st_blksize > 0) {
-            page = st.st_blksize;
-        }
         for (uint64_t off = 0; off < r->size; off += page) {
             void *va = (void *) (uintptr_t) (r->host_user_addr + off);
-            phys_addr_t pa = rte_mem_virt2phy(va);
+            phys_addr_t pa = dsa_iova_ops->virt2phy(va);
 
             if (pa != RTE_BAD_PHYS_ADDR) {
                 dsa_iova_segv_add(&v, pa, va, MIN(page, r->size - off));
@@ -357,4 +396,67 @@ dsa_iova_set_map_for_tests(struct dsa_iova_map *map)
 {
     dsa_iova_va = !map;
     ovsrcu_set(&dsa_iova_cur, map);
+}
+
+/* Unit tests: starts IOVA-as-PA mode on fabricated DPDK and vhost memory
+ * ('ops', which must outlive it), as dsa_iova_init() does on DPDK's.  DPDK
+ * memory events are dsa_iova_mem_event_for_tests(). */
+void
+dsa_iova_start_for_tests(const struct dsa_iova_ops *ops)
+{
+    dsa_iova_start(ops);
+}
+
+/* Unit tests: what DPDK does when its memory changes (the caller holds the
+ * fabricated memory hotplug lock). */
+void
+dsa_iova_mem_event_for_tests(void)
+{
+    dsa_iova_mem_event(RTE_MEM_EVENT_ALLOC, NULL, 0, NULL);
+}
+
+/* Unit tests: the map CPU copies translate through now. */
+const struct dsa_iova_map *
+dsa_iova_current_for_tests(void)
+{
+    return ovsrcu_get(struct dsa_iova_map *, &dsa_iova_cur);
+}
+
+/* Unit tests: back to IOVA-as-VA and DPDK, every guest forgotten. */
+void
+dsa_iova_stop_for_tests(void)
+    OVS_EXCLUDED(dsa_iova_mutex)
+{
+    struct dsa_iova_map *old;
+
+    ovs_mutex_lock(&dsa_iova_mutex);
+    for (size_t i = 0; i < ARRAY_SIZE(dsa_iova_guests); i++) {
+        free(dsa_iova_guests[i].segs);
+        memset(&dsa_iova_guests[i], 0, sizeof dsa_iova_guests[i]);
+    }
+    old = ovsrcu_get_protected(struct dsa_iova_map *, &dsa_iova_cur);
+    ovsrcu_set(&dsa_iova_cur, NULL);
+    ovsrcu_postpone(dsa_iova_map_destroy, old);
+    dsa_iova_va = true;
+    dsa_iova_ops = &dsa_iova_dpdk_ops;
+    ovs_mutex_unlock(&dsa_iova_mutex);
+}
+
+/* Unit tests: publishes 'map' (the caller keeps it) as a rebuild does,
+ * with 'retire'('aux') run once no thread can use the map it replaces. */
+void
+dsa_iova_replace_map_for_tests(struct dsa_iova_map *map,
+                               void (*retire)(void *), void *aux)
+{
+    dsa_iova_va = false;
+    ovsrcu_set(&dsa_iova_cur, map);
+    ovsrcu_postpone__(retire, aux);
+}
+
+/* Unit tests: 'hook' runs in every CPU copy of IOVA-as-PA mode between
+ * taking the map and copying through it (NULL: none). */
+void
+dsa_iova_set_copy_hook_for_tests(void (*hook)(void))
+{
+    dsa_iova_copy_hook = hook;
 }

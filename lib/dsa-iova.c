@@ -164,7 +164,6 @@ dsa_iova_fd_page_size(int fd)
 }
 
 static const struct dsa_iova_ops dsa_iova_dpdk_ops = {
-    .memseg_walk = rte_memseg_walk,
     .memseg_walk_locked = rte_memseg_walk_thread_unsafe,
     .mem_read_lock = rte_mcfg_mem_read_lock,
     .mem_read_unlock = rte_mcfg_mem_read_unlock,
@@ -187,15 +186,23 @@ struct dsa_iova_guest {
     struct dsa_iova_seg *segs;
     size_t n;
 };
-static struct ovs_mutex dsa_iova_mutex = OVS_MUTEX_INITIALIZER;
-static struct dsa_iova_guest dsa_iova_guests[RTE_MAX_VHOST_DEVICE]
-    OVS_GUARDED_BY(dsa_iova_mutex);
 
 /* A growing array of ranges. */
 struct dsa_iova_segv {
     struct dsa_iova_seg *segs;
     size_t n, allocated;
 };
+
+/* Lock order: DPDK's memory hotplug lock, then dsa_iova_mutex.  DPDK calls
+ * the memory event callback with its lock held (for writing), so nothing
+ * may take DPDK's lock (rte_memseg_walk() does, for reading) while it
+ * holds dsa_iova_mutex: DPDK's memory is walked with DPDK's lock held and
+ * ours not yet, and kept in dsa_iova_dpdk for the rebuilds that guests
+ * cause. */
+static struct ovs_mutex dsa_iova_mutex = OVS_MUTEX_INITIALIZER;
+static struct dsa_iova_guest dsa_iova_guests[RTE_MAX_VHOST_DEVICE]
+    OVS_GUARDED_BY(dsa_iova_mutex);
+static struct dsa_iova_segv dsa_iova_dpdk OVS_GUARDED_BY(dsa_iova_mutex);
 
 static void
 dsa_iova_segv_add(struct dsa_iova_segv *v, uint64_t iova, void *va,
@@ -218,20 +225,20 @@ dsa_iova_add_memseg(const struct rte_memseg_list *msl OVS_UNUSED,
     return 0;
 }
 
-/* Builds and publishes a new map from DPDK's memory and the guests'.  With
- * 'locked', DPDK holds its memory hotplug lock (memory event callback). */
+/* Builds and publishes a new map from the recorded DPDK memory and the
+ * guests'. */
 static void
-dsa_iova_rebuild(bool locked)
+dsa_iova_rebuild(void)
     OVS_REQUIRES(dsa_iova_mutex)
 {
     struct dsa_iova_segv v = { NULL, 0, 0 };
     struct dsa_iova_map *old, *map;
 
     COVERAGE_INC(dsa_iova_rebuild);
-    if (locked) {
-        dsa_iova_ops->memseg_walk_locked(dsa_iova_add_memseg, &v);
-    } else {
-        dsa_iova_ops->memseg_walk(dsa_iova_add_memseg, &v);
+    for (size_t i = 0; i < dsa_iova_dpdk.n; i++) {
+        const struct dsa_iova_seg *seg = &dsa_iova_dpdk.segs[i];
+
+        dsa_iova_segv_add(&v, seg->iova, seg->va, seg->len);
     }
     for (size_t i = 0; i < ARRAY_SIZE(dsa_iova_guests); i++) {
         const struct dsa_iova_guest *g = &dsa_iova_guests[i];
@@ -261,16 +268,33 @@ dsa_iova_rebuild(bool locked)
     }
 }
 
-/* DPDK memory event callback: DPDK memory grew or shrank. */
+/* Replaces the recorded DPDK memory with 'v' (whose array it takes) and
+ * rebuilds the map.  The caller walked DPDK's memory into 'v' and still
+ * holds DPDK's memory hotplug lock, so that records replace each other in
+ * the order of the walks. */
+static void
+dsa_iova_set_dpdk(struct dsa_iova_segv *v)
+    OVS_EXCLUDED(dsa_iova_mutex)
+{
+    ovs_mutex_lock(&dsa_iova_mutex);
+    free(dsa_iova_dpdk.segs);
+    dsa_iova_dpdk = *v;
+    dsa_iova_rebuild();
+    ovs_mutex_unlock(&dsa_iova_mutex);
+}
+
+/* DPDK memory event callback: DPDK memory grew or shrank.  DPDK holds its
+ * memory hotplug lock. */
 static void
 dsa_iova_mem_event(enum rte_mem_event type OVS_UNUSED,
                    const void *addr OVS_UNUSED, size_t len OVS_UNUSED,
                    void *arg OVS_UNUSED)
     OVS_EXCLUDED(dsa_iova_mutex)
 {
-    ovs_mutex_lock(&dsa_iova_mutex);
-    dsa_iova_rebuild(true);
-    ovs_mutex_unlock(&dsa_iova_mutex);
+    struct dsa_iova_segv v = { NULL, 0, 0 };
+
+    dsa_iova_ops->memseg_walk_locked(dsa_iova_add_memseg, &v);
+    dsa_iova_set_dpdk(&v);
 }
 
 /* Starts IOVA-as-PA translation through 'ops': builds the map of DPDK's
@@ -279,11 +303,14 @@ static void
 dsa_iova_start(const struct dsa_iova_ops *ops)
     OVS_EXCLUDED(dsa_iova_mutex)
 {
-    ovs_mutex_lock(&dsa_iova_mutex);
+    struct dsa_iova_segv v = { NULL, 0, 0 };
+
     dsa_iova_ops = ops;
     dsa_iova_va = false;
-    dsa_iova_rebuild(false);
-    ovs_mutex_unlock(&dsa_iova_mutex);
+    ops->mem_read_lock();
+    ops->memseg_walk_locked(dsa_iova_add_memseg, &v);
+    dsa_iova_set_dpdk(&v);
+    ops->mem_read_unlock();
 }
 
 /* Called once DPDK is initialized: in IOVA-as-PA mode, builds the map of
@@ -369,7 +396,7 @@ dsa_iova_guest_update(int vid)
     free(g->segs);
     g->segs = v.segs;
     g->n = v.n;
-    dsa_iova_rebuild(false);
+    dsa_iova_rebuild();
     ovs_mutex_unlock(&dsa_iova_mutex);
 }
 
@@ -385,7 +412,7 @@ dsa_iova_guest_forget(int vid)
     free(dsa_iova_guests[vid].segs);
     dsa_iova_guests[vid].segs = NULL;
     dsa_iova_guests[vid].n = 0;
-    dsa_iova_rebuild(false);
+    dsa_iova_rebuild();
     ovs_mutex_unlock(&dsa_iova_mutex);
 }
 
@@ -434,6 +461,8 @@ dsa_iova_stop_for_tests(void)
         free(dsa_iova_guests[i].segs);
         memset(&dsa_iova_guests[i], 0, sizeof dsa_iova_guests[i]);
     }
+    free(dsa_iova_dpdk.segs);
+    memset(&dsa_iova_dpdk, 0, sizeof dsa_iova_dpdk);
     old = ovsrcu_get_protected(struct dsa_iova_map *, &dsa_iova_cur);
     ovsrcu_set(&dsa_iova_cur, NULL);
     ovsrcu_postpone(dsa_iova_map_destroy, old);

@@ -71,12 +71,11 @@ void dsa_iova_set_map_for_tests(struct dsa_iova_map *);
 /* How the translation reaches DPDK's memory and vhost's guests: DPDK's own
  * functions, or, in unit tests, fabrications. */
 struct dsa_iova_ops {
-    /* DPDK's memory segments: rte_memseg_walk() takes DPDK's memory
-     * hotplug lock for reading; rte_memseg_walk_thread_unsafe() is for a
-     * caller that holds it (DPDK's memory event callbacks run with it
-     * held for writing); rte_mcfg_mem_read_lock() and _unlock() take and
-     * release it. */
-    int (*memseg_walk)(rte_memseg_walk_t, void *arg);
+    /* DPDK's memory segments: rte_memseg_walk_thread_unsafe(), for a
+     * caller that holds DPDK's memory hotplug lock (DPDK's memory event
+     * callbacks run with it held for writing), and
+     * rte_mcfg_mem_read_lock() and _unlock(), which take and release it
+     * for reading. */
     int (*memseg_walk_locked)(rte_memseg_walk_t, void *arg);
     void (*mem_read_lock)(void);
     void (*mem_read_unlock)(void);

@@ -727,19 +727,6 @@ fake_hotplug_rdlock(void)
     return true;
 }
 
-static int
-fake_memseg_walk(rte_memseg_walk_t cb, void *arg)
-{
-    int retval;
-
-    if (!fake_hotplug_rdlock()) {
-        return -1;
-    }
-    retval = fake_memseg_walk_locked(cb, arg);
-    pthread_rwlock_unlock(&fake_hotplug);
-    return retval;
-}
-
 static bool fake_rdlocked;
 
 static void
@@ -803,7 +790,6 @@ fake_page_size(int fd OVS_UNUSED)
 }
 
 static const struct dsa_iova_ops fake_iova_ops = {
-    .memseg_walk = fake_memseg_walk,
     .memseg_walk_locked = fake_memseg_walk_locked,
     .mem_read_lock = fake_mem_read_lock,
     .mem_read_unlock = fake_mem_read_unlock,

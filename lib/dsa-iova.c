@@ -185,6 +185,7 @@ static OVSRCU_TYPE(struct dsa_iova_map *) dsa_iova_cur;
 struct dsa_iova_guest {
     struct dsa_iova_seg *segs;
     size_t n;
+    bool attached;              /* Between new_device and destroy_device. */
 };
 
 /* A growing array of ranges. */
@@ -362,10 +363,23 @@ dsa_iova_cpu_copy(uint64_t dst, uint64_t src, uint32_t len)
     return false;
 }
 
-/* vhost device 'vid' attached or changed its memory table: records the
- * physical pages of its memory (IOVA-as-PA only). */
-void
-dsa_iova_guest_update(int vid)
+/* Returns true if 'vid''s memory is recorded (it is attached). */
+static bool
+dsa_iova_guest_attached(int vid)
+    OVS_EXCLUDED(dsa_iova_mutex)
+{
+    bool attached;
+
+    ovs_mutex_lock(&dsa_iova_mutex);
+    attached = dsa_iova_guests[vid].attached;
+    ovs_mutex_unlock(&dsa_iova_mutex);
+    return attached;
+}
+
+/* Records the physical pages of vhost device 'vid''s memory: with
+ * 'attach', because it attached; otherwise only if it is attached. */
+static void
+dsa_iova_guest_record(int vid, bool attach)
     OVS_EXCLUDED(dsa_iova_mutex)
 {
     struct rte_vhost_memory *mem = NULL;
@@ -373,19 +387,27 @@ dsa_iova_guest_update(int vid)
     struct dsa_iova_guest *g;
 
     if (dsa_iova_va || vid < 0 || vid >= RTE_MAX_VHOST_DEVICE
+        || (!attach && !dsa_iova_guest_attached(vid))
         || dsa_iova_ops->get_mem_table(vid, &mem) || !mem) {
         return;
     }
     for (uint32_t i = 0; i < mem->nregions; i++) {
         const struct rte_vhost_mem_region *r = &mem->regions[i];
         uint64_t page = dsa_iova_ops->page_size(r->fd);
+        uint64_t len;
 
-        for (uint64_t off = 0; off < r->size; off += page) {
-            void *va = (void *) (uintptr_t) (r->host_user_addr + off);
+        /* One range per page: physically contiguous only within one.  A
+         * region need not start on a page boundary (QEMU maps guest
+         * memory at an offset into its file), so each range ends where
+         * its page does, not 'page' bytes further. */
+        for (uint64_t off = 0; off < r->size; off += len) {
+            uint64_t addr = r->host_user_addr + off;
+            void *va = (void *) (uintptr_t) addr;
             phys_addr_t pa = dsa_iova_ops->virt2phy(va);
 
+            len = MIN(page - addr % page, r->size - off);
             if (pa != RTE_BAD_PHYS_ADDR) {
-                dsa_iova_segv_add(&v, pa, va, MIN(page, r->size - off));
+                dsa_iova_segv_add(&v, pa, va, len);
             }
         }
     }
@@ -393,11 +415,37 @@ dsa_iova_guest_update(int vid)
 
     ovs_mutex_lock(&dsa_iova_mutex);
     g = &dsa_iova_guests[vid];
-    free(g->segs);
-    g->segs = v.segs;
-    g->n = v.n;
-    dsa_iova_rebuild();
+    if (attach || g->attached) {
+        free(g->segs);
+        g->segs = v.segs;
+        g->n = v.n;
+        g->attached = true;
+        dsa_iova_rebuild();
+    } else {
+        free(v.segs);
+    }
     ovs_mutex_unlock(&dsa_iova_mutex);
+}
+
+/* vhost device 'vid' attached (new_device): records the physical pages of
+ * its memory (IOVA-as-PA only), until dsa_iova_guest_forget(). */
+void
+dsa_iova_guest_update(int vid)
+    OVS_EXCLUDED(dsa_iova_mutex)
+{
+    dsa_iova_guest_record(vid, true);
+}
+
+/* vhost device 'vid' may have changed its memory table (DPDK enabled its
+ * queue 0 again): records it again if it is attached (IOVA-as-PA only).
+ * DPDK also enables the queues of a device that never runs, and then
+ * calls no destroy_device that would forget it: such a device is not
+ * recorded. */
+void
+dsa_iova_guest_refresh(int vid)
+    OVS_EXCLUDED(dsa_iova_mutex)
+{
+    dsa_iova_guest_record(vid, false);
 }
 
 /* vhost device 'vid' is gone: forgets its memory (IOVA-as-PA only). */
@@ -412,6 +460,7 @@ dsa_iova_guest_forget(int vid)
     free(dsa_iova_guests[vid].segs);
     dsa_iova_guests[vid].segs = NULL;
     dsa_iova_guests[vid].n = 0;
+    dsa_iova_guests[vid].attached = false;
     dsa_iova_rebuild();
     ovs_mutex_unlock(&dsa_iova_mutex);
 }

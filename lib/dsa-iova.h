@@ -65,6 +65,7 @@ void dsa_iova_init(void);
 bool dsa_iova_is_va(void);
 bool dsa_iova_cpu_copy(uint64_t dst, uint64_t src, uint32_t len);
 void dsa_iova_guest_update(int vid);
+void dsa_iova_guest_refresh(int vid);
 void dsa_iova_guest_forget(int vid);
 void dsa_iova_set_map_for_tests(struct dsa_iova_map *);
 

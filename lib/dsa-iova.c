@@ -342,25 +342,40 @@ dsa_iova_is_va(void)
 }
 
 /* Copies 'len' bytes from IOVA 'src' to IOVA 'dst' on the CPU.  Returns
- * false if either side cannot be translated (IOVA-as-PA only). */
+ * false if either side cannot be translated (IOVA-as-PA only).
+ *
+ * Any thread may call it, also one that OvS's RCU sees as quiescent: DPDK's
+ * vhost thread, which OvS leaves quiescent, copies here in the drains of
+ * vring_state_changed and destroy_device.  A grace period does not wait for
+ * a quiescent thread, so the map it reads could be freed under it (a port
+ * deleted meanwhile rebuilds the map); such a thread is made non-quiescent
+ * for the copy. */
 bool
 dsa_iova_cpu_copy(uint64_t dst, uint64_t src, uint32_t len)
 {
     struct dsa_iova_map *map;
+    bool quiescent, ok;
 
     if (OVS_LIKELY(dsa_iova_va)) {
         rte_memcpy((void *) (uintptr_t) dst, (void *) (uintptr_t) src, len);
         return true;
     }
+    quiescent = ovsrcu_is_quiescent();
+    if (OVS_UNLIKELY(quiescent)) {
+        ovsrcu_quiesce_end();
+    }
     map = ovsrcu_get(struct dsa_iova_map *, &dsa_iova_cur);
     if (OVS_UNLIKELY(dsa_iova_copy_hook)) {
         dsa_iova_copy_hook();
     }
-    if (map && dsa_iova_map_copy(map, dst, src, len)) {
-        return true;
+    ok = map && dsa_iova_map_copy(map, dst, src, len);
+    if (OVS_UNLIKELY(quiescent)) {
+        ovsrcu_quiesce_start();
     }
-    COVERAGE_INC(dsa_iova_miss);
-    return false;
+    if (!ok) {
+        COVERAGE_INC(dsa_iova_miss);
+    }
+    return ok;
 }
 
 /* Returns true if 'vid''s memory is recorded (it is attached). */

@@ -41,6 +41,7 @@ COVERAGE_DEFINE(dsa_engine_quarantine);
 COVERAGE_DEFINE(dsa_engine_wedge);
 COVERAGE_DEFINE(dsa_engine_retry);
 COVERAGE_DEFINE(dsa_engine_lost);
+COVERAGE_DEFINE(dsa_engine_stop_failed);
 
 /* Largest ring of the layer: its indices are 16 bits wide and in-flight
  * counts must tell a full ring from an empty one. */
@@ -62,6 +63,10 @@ static atomic_uint64_t dsa_faults_gen = ATOMIC_VAR_INIT(0);
 enum dsa_engine_state {
     DSA_ENGINE_ACTIVE,          /* The device takes copies. */
     DSA_ENGINE_QUARANTINED,     /* The device is stopped; the CPU copies. */
+    DSA_ENGINE_FAILED,          /* Stopping the device failed: out of service
+                                 * for good.  Its copies stay in flight (it
+                                 * may still write into their buffers); with
+                                 * none on it, the CPU copies. */
 };
 
 /* Why a channel was quarantined. */
@@ -104,6 +109,10 @@ struct dsa_engine {
     uint16_t scan;                  /* No device copy before this one. */
     uint32_t n_dev;                 /* Copies on the device. */
     bool doorbell;                  /* Device copies not yet submitted. */
+    uint16_t dev_room;              /* Device copies that surely fit before
+                                     * the next doorbell: the device's burst
+                                     * capacity when last asked, less the
+                                     * copies since (0: ask again). */
     long long int stalled_since;    /* When polls started to find nothing
                                      * with copies on the device, or 0. */
     unsigned int consecutive_errors;
@@ -113,6 +122,10 @@ struct dsa_engine {
     atomic_int reason;              /* enum dsa_engine_reason. */
     atomic_llong retry_at;          /* When to try the device again. */
     unsigned int backoff_ms;        /* Next quarantine's length; 0: base. */
+    atomic_int stop_error;          /* DSA_ENGINE_FAILED: positive errno of
+                                     * the failed stop. */
+    atomic_uint32_t stranded;       /* DSA_ENGINE_FAILED: copies left on the
+                                     * device, never reported. */
 
     uint64_t faults_gen;            /* dsa_faults_gen last picked up. */
     struct dsa_faults faults;       /* Those that apply to this channel. */
@@ -402,10 +415,56 @@ dsa_engine_redo_device_copies(struct dsa_engine *e)
     e->scan = head;
     e->n_dev = 0;
     e->doorbell = false;
+    e->dev_room = 0;
     e->stalled_since = 0;
 }
 
-/* Stops the device and quarantines the channel for 'reason'. */
+/* Returns a description of quarantine reason 'reason'. */
+static const char *
+dsa_engine_reason_str(int reason)
+{
+    return (reason == DSA_REASON_WEDGED ? "completed nothing in time"
+            : reason == DSA_REASON_ERRORS ? "copies kept failing"
+            : "restart failed");
+}
+
+/* Takes the channel out of service for good: stopping its device (to
+ * quarantine it for 'reason') failed with positive errno 'err'.  The device
+ * may still write into the buffers of the copies it holds, so they are
+ * neither redone nor ever reported complete: vhost keeps their buffers
+ * (and, completions being reported in order, every later copy of the
+ * channel would wait behind them, so the channel takes none while any is
+ * left).  The device is never used again: it is not harvested nor
+ * restarted.  Logged once, at ERR. */
+static void
+dsa_engine_fail(struct dsa_engine *e, enum dsa_engine_reason reason, int err)
+{
+    COVERAGE_INC(dsa_engine_stop_failed);
+    atomic_store_relaxed(&e->stop_error, err);
+    atomic_store_relaxed(&e->stranded, e->n_dev);
+    atomic_store_relaxed(&e->reason, reason);
+    atomic_store_relaxed(&e->state, DSA_ENGINE_FAILED);
+    e->doorbell = false;
+    e->stalled_since = 0;
+    if (e->n_dev) {
+        VLOG_ERR("DMA channel %s out of service: stopping it failed (%s) "
+                 "after %s; its %"PRIu32" copies on the device are never "
+                 "reported complete (it may still write into their "
+                 "buffers) and the channel takes no more copies", e->name,
+                 ovs_strerror(err),
+                 reason == DSA_REASON_WEDGED ? "it completed nothing in time"
+                 : "its copies kept failing", e->n_dev);
+    } else {
+        VLOG_ERR("DMA channel %s out of service: stopping it failed (%s) "
+                 "after %s; nothing was left on it: the CPU does its copies "
+                 "from now on", e->name, ovs_strerror(err),
+                 reason == DSA_REASON_WEDGED ? "it completed nothing in time"
+                 : "its copies kept failing");
+    }
+}
+
+/* Stops the device and quarantines the channel for 'reason'.  If the
+ * device cannot be stopped, the channel goes out of service instead. */
 static void
 dsa_engine_quarantine(struct dsa_engine *e, enum dsa_engine_reason reason)
 {
@@ -423,8 +482,8 @@ dsa_engine_quarantine(struct dsa_engine *e, enum dsa_engine_reason reason)
      * copies and their buffers go back to their owners. */
     err = e->ctl.stop(e->dev_id);
     if (err) {
-        VLOG_ERR_RL(&rl, "DMA channel %s: stopping it failed (%s)",
-                    e->name, ovs_strerror(err < 0 ? -err : err));
+        dsa_engine_fail(e, reason, err < 0 ? -err : err);
+        return;
     }
     dsa_engine_redo_device_copies(e);
 
@@ -468,6 +527,7 @@ dsa_engine_retry(struct dsa_engine *e, uint16_t vchan)
     }
     /* Whatever the device still reports belongs to copies already redone
      * (a restarted device may also have forgotten them). */
+    e->dev_room = 0;
     for (int i = 0; i < 64; i++) {
         if (!e->dev.completed_status(e->dev.dev_private, vchan, e->size,
                                      &last, e->status)) {
@@ -486,8 +546,11 @@ static void
 dsa_engine_harvest(struct dsa_engine *e, uint16_t vchan)
 {
     uint16_t n = 0, last, tail;
+    int state;
 
-    if (!e->n_dev) {
+    atomic_read_relaxed(&e->state, &state);
+    if (!e->n_dev || OVS_UNLIKELY(state == DSA_ENGINE_FAILED)) {
+        /* (A device that could not be stopped is never used again.) */
         return;
     }
     atomic_read_relaxed(&e->tail, &tail);
@@ -547,13 +610,19 @@ dsa_engine_harvest(struct dsa_engine *e, uint16_t vchan)
 }
 
 /* Fast path: free entries in the layer's ring.  A full device ring does
- * not count: such copies go to the CPU. */
+ * not count: such copies go to the CPU.  None while copies are stranded on
+ * a device that could not be stopped. */
 static uint16_t
 dsa_engine_burst_capacity(const void *priv, uint16_t vchan OVS_UNUSED)
 {
     struct dsa_engine *e = CONST_CAST(struct dsa_engine *, priv);
     uint16_t head, tail;
+    int state;
 
+    atomic_read_relaxed(&e->state, &state);
+    if (OVS_UNLIKELY(state == DSA_ENGINE_FAILED) && e->n_dev) {
+        return 0;
+    }
     atomic_read_relaxed(&e->head, &head);
     atomic_read_relaxed(&e->tail, &tail);
     return e->size - (uint16_t) (head - tail);
@@ -573,6 +642,25 @@ dsa_engine_submit(void *priv, uint16_t vchan)
     return 0;
 }
 
+/* Asks the device how many more copies it takes now, ringing its doorbell
+ * first if copies wait for it.  The device's burst capacity counts the
+ * room in its ring and in its current batch: idxd puts every copy until
+ * the doorbell in one batch descriptor, and DSA rejects a batch larger than
+ * its max_batch_size whole, which idxd does not check when it takes a
+ * copy.  vhost only sees the layer's (larger) capacity and may hand over
+ * more copies than that before it rings, so the layer rings in between. */
+static uint16_t
+dsa_engine_dev_room(struct dsa_engine *e, uint16_t vchan)
+{
+    if (e->doorbell) {
+        dsa_engine_submit(e, vchan);
+    }
+    e->dev_room = (e->dev.burst_capacity
+                   ? e->dev.burst_capacity(e->dev.dev_private, vchan)
+                   : UINT16_MAX);
+    return e->dev_room;
+}
+
 /* Hands copy 'op' (index 'head') to the device, or, if the device refuses
  * it, does it on the CPU. */
 static void
@@ -584,11 +672,14 @@ dsa_engine_device_copy(struct dsa_engine *e, struct dsa_op *op,
     if (OVS_UNLIKELY(dsa_fault_hit(e->faults.full_ppm, &e->full_acc))) {
         dsa_cnt_add(&e->st.inj_full, 1);
         idx = -ENOSPC;
+    } else if (OVS_UNLIKELY(!e->dev_room) && !dsa_engine_dev_room(e, vchan)) {
+        idx = -ENOSPC;
     } else {
         idx = e->dev.copy(e->dev.dev_private, vchan, op->src, op->dst,
                           op->len, flags & ~RTE_DMA_OP_FLAG_SUBMIT);
     }
     if (OVS_LIKELY(idx >= 0)) {
+        e->dev_room--;
         if (!e->n_dev++) {
             e->scan = head;
         }
@@ -627,7 +718,11 @@ dsa_engine_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
 
     atomic_read_relaxed(&e->head, &head);
     atomic_read_relaxed(&e->tail, &tail);
-    if (OVS_UNLIKELY((uint16_t) (head - tail) >= e->size)) {
+    atomic_read_relaxed(&e->state, &state);
+    if (OVS_UNLIKELY((uint16_t) (head - tail) >= e->size)
+        || OVS_UNLIKELY(state == DSA_ENGINE_FAILED && e->n_dev)) {
+        /* (Behind a copy stranded on a device that could not be stopped,
+         * a copy could never be reported.) */
         return -ENOSPC;
     }
     dsa_engine_faults_sync(e);
@@ -641,7 +736,6 @@ dsa_engine_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
 
     atomic_read_relaxed(&dsa_model, &model);
     atomic_read_relaxed(&dsa_threshold, &threshold);
-    atomic_read_relaxed(&e->state, &state);
     if (OVS_UNLIKELY(model == DSA_MODEL_INLINE)) {
         dsa_engine_cpu_copy(e, op);
         dsa_cnt_add(&e->st.cpu_inline, 1);
@@ -761,6 +855,8 @@ dsa_engine_create(const char *name, int16_t dev_id,
     atomic_init(&e->state, DSA_ENGINE_ACTIVE);
     atomic_init(&e->reason, DSA_REASON_NONE);
     atomic_init(&e->retry_at, 0);
+    atomic_init(&e->stop_error, 0);
+    atomic_init(&e->stranded, 0);
     return e;
 }
 
@@ -810,10 +906,24 @@ dsa_engine_describe(const struct dsa_engine *e, struct ds *s, bool stats)
         atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->retry_at,
                             &retry_at);
         ds_put_format(s, "quarantined (%s), device retried in %lld ms",
-                      reason == DSA_REASON_WEDGED ? "completed nothing in time"
-                      : reason == DSA_REASON_ERRORS ? "copies kept failing"
-                      : "restart failed",
+                      dsa_engine_reason_str(reason),
                       MAX(retry_at - e->ctl.now(), 0));
+    } else if (state == DSA_ENGINE_FAILED) {
+        uint32_t stranded;
+        int err;
+
+        atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->stop_error,
+                            &err);
+        atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->stranded,
+                            &stranded);
+        ds_put_format(s, "out of service (stop failed: %s; %s), ",
+                      ovs_strerror(err), dsa_engine_reason_str(reason));
+        if (stranded) {
+            ds_put_format(s, "%"PRIu32" copies left on the device",
+                          stranded);
+        } else {
+            ds_put_cstr(s, "no copy left on the device");
+        }
     } else {
         ds_put_cstr(s, "in service");
     }
@@ -898,17 +1008,30 @@ dsa_engine_uninstall(int16_t dev_id)
     dsa_engine_destroy(e);
 }
 
-/* Returns true if every copy handed to dmadev 'dev_id''s layer was reported
- * done (racy: for drains, which then look again). */
+/* Returns true if dmadev 'dev_id''s layer has nothing more to report:
+ * every copy handed to it was reported done, or it is out of service with
+ * copies left on its device (they are never reported).  Racy: for drains,
+ * which then look again. */
 bool
 dsa_engine_idle(int16_t dev_id)
 {
     const struct dsa_engine *e;
     uint16_t head, tail;
+    int state;
 
     if (dev_id < 0 || dev_id >= ARRAY_SIZE(dsa_engines)
         || !(e = dsa_engines[dev_id])) {
         return true;
+    }
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->state, &state);
+    if (state == DSA_ENGINE_FAILED) {
+        uint32_t stranded;
+
+        atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->stranded,
+                            &stranded);
+        if (stranded) {
+            return true;
+        }
     }
     atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->head, &head);
     atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->tail, &tail);

@@ -42,7 +42,10 @@ struct ds;
  *     dsa-watchdog-ms while copies are in flight, is stopped (so it cannot
  *     write late) and quarantined: its copies in flight are redone by the
  *     CPU, new ones go to the CPU, and it is retried after dsa-quarantine-ms,
- *     doubling on every failed retry.
+ *     doubling on every failed retry;
+ *   - a device that cannot be stopped is out of service for good: the
+ *     copies it holds are never reported (it may still write into their
+ *     buffers), and while any is left the channel takes no more copies.
  *
  * Completions are reported to vhost in submission order, and a copy done
  * by the CPU is reported only once every device copy before it completed:

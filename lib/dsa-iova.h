@@ -21,6 +21,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_memory.h>
+
+struct rte_vhost_memory;
+
 /* CPU copies between DMA addresses (IOVAs).
  *
  * The copy-policy layer (dsa-engine) sometimes does a copy that vhost handed
@@ -61,7 +65,36 @@ void dsa_iova_init(void);
 bool dsa_iova_is_va(void);
 bool dsa_iova_cpu_copy(uint64_t dst, uint64_t src, uint32_t len);
 void dsa_iova_guest_update(int vid);
+void dsa_iova_guest_refresh(int vid);
 void dsa_iova_guest_forget(int vid);
 void dsa_iova_set_map_for_tests(struct dsa_iova_map *);
+
+/* How the translation reaches DPDK's memory and vhost's guests: DPDK's own
+ * functions, or, in unit tests, fabrications. */
+struct dsa_iova_ops {
+    /* DPDK's memory segments: rte_memseg_walk_thread_unsafe(), for a
+     * caller that holds DPDK's memory hotplug lock (DPDK's memory event
+     * callbacks run with it held for writing), and
+     * rte_mcfg_mem_read_lock() and _unlock(), which take and release it
+     * for reading. */
+    int (*memseg_walk_locked)(rte_memseg_walk_t, void *arg);
+    void (*mem_read_lock)(void);
+    void (*mem_read_unlock)(void);
+
+    /* A vhost device's memory: rte_vhost_get_mem_table() (the caller
+     * frees '*mem'), rte_mem_virt2phy(), and the page size of a region's
+     * file descriptor. */
+    int (*get_mem_table)(int vid, struct rte_vhost_memory **mem);
+    phys_addr_t (*virt2phy)(const void *va);
+    uint64_t (*page_size)(int fd);
+};
+
+void dsa_iova_start_for_tests(const struct dsa_iova_ops *);
+void dsa_iova_mem_event_for_tests(void);
+const struct dsa_iova_map *dsa_iova_current_for_tests(void);
+void dsa_iova_stop_for_tests(void);
+void dsa_iova_replace_map_for_tests(struct dsa_iova_map *,
+                                    void (*retire)(void *), void *aux);
+void dsa_iova_set_copy_hook_for_tests(void (*hook)(void));
 
 #endif /* dsa-iova.h */

@@ -929,7 +929,7 @@ dsa_vhost_vring_state(int vid, uint16_t qid, int enable)
         if (!qid) {
             /* After a memory table change, DPDK enables the queues again:
              * CPU copies may need the new guest addresses. */
-            dsa_iova_guest_update(vid);
+            dsa_iova_guest_refresh(vid);
         }
         return;
     }

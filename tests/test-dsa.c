@@ -20,9 +20,13 @@
 #include <config.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <rte_vhost.h>
 
 #include <rte_mbuf.h>
 
@@ -34,6 +38,8 @@
 #include "dsa-vhost.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
+#include "ovs-rcu.h"
+#include "ovs-thread.h"
 #include "smap.h"
 #include "svec.h"
 #include "util.h"
@@ -249,6 +255,10 @@ struct fake_dev {
     uint16_t idx;               /* Next device index. */
     bool stopped;
     unsigned int stops, starts, submits;
+    int stop_error;             /* stop-fails: rte_dma_stop() fails. */
+    unsigned int max_batch;     /* dev-batch: copies per doorbell, or 0. */
+    unsigned int batch;         /* Copies since the last doorbell. */
+    unsigned int rejected;      /* Batches rejected for their size. */
 };
 
 static struct fake_dev fake;
@@ -269,6 +279,7 @@ fake_copy(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED, rte_iova_t src,
     fake.q[fake.head % FAKE_MAX].len = len;
     fake.q[fake.head % FAKE_MAX].ready = false;
     fake.head++;
+    fake.batch++;
     return fake.idx++;
 }
 
@@ -276,7 +287,26 @@ static int
 fake_submit(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED)
 {
     fake.submits++;
+    if (fake.max_batch && fake.batch > fake.max_batch) {
+        /* As DSA: a batch larger than the device's maximum is rejected
+         * whole, its copies not attempted. */
+        for (unsigned int k = fake.head - fake.batch; k != fake.head; k++) {
+            fake.q[k % FAKE_MAX].ready = true;
+            fake.q[k % FAKE_MAX].failed = true;
+        }
+        fake.rejected++;
+    }
+    fake.batch = 0;
     return 0;
+}
+
+/* As idxd_burst_capacity(): room in the ring and in the current batch. */
+static uint16_t
+fake_burst_capacity(const void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED)
+{
+    unsigned int room = fake.ring - (fake.head - fake.tail);
+
+    return MIN(room, fake.max_batch - MIN(fake.batch, fake.max_batch));
 }
 
 static uint16_t
@@ -300,6 +330,11 @@ fake_completed_status(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
 static int
 fake_stop(int16_t dev_id OVS_UNUSED)
 {
+    if (fake.stop_error) {
+        /* Not stopped: it keeps what it holds and may still write. */
+        fake.stops++;
+        return fake.stop_error;
+    }
     /* A stopped device aborts what it holds; it may still report those
      * copies (failed) after it restarts. */
     for (unsigned int k = fake.tail; k < fake.head; k++) {
@@ -341,14 +376,17 @@ test_copy_ok(const struct test_copy *c)
     return !memcmp(c->src, c->dst, c->len);
 }
 
-/* test-dsa engine [max-desc=N] OP...: drives the copy-policy layer over a
- * fabricated device.  OP is one of:
+/* test-dsa engine [max-desc=N] [dev-batch=N] OP...: drives the copy-policy
+ * layer over a fabricated device (with dev-batch, one that takes at most N
+ * copies per doorbell and reports it in its burst capacity, as idxd does).
+ * OP is one of:
  *   threshold=N watchdog=MS quarantine=MS ring=N   policy and device ring
  *   copy:LEN          vhost asks for a copy of LEN bytes
  *   submit            vhost rings the doorbell
  *   dev-done:N        the device completes its N oldest copies
  *   dev-fail:N        the device fails its N oldest copies (garbage)
  *   inject:ARGS       dsa/inject-fault ARGS (comma-separated)
+ *   stop-fails        stopping the device fails from now on
  *   model:M           engine model
  *   clock:+MS         time passes
  *   poll              vhost polls completions; checks their data
@@ -371,7 +409,13 @@ cmd_engine(int argc, char *argv[])
     if (argc && sscanf(argv[0], "max-desc=%u", &max_desc) == 1) {
         i++;
     }
+    if (i < argc && sscanf(argv[i], "dev-batch=%u", &fake.max_batch) == 1) {
+        i++;
+    }
     memset(&dev, 0, sizeof dev);
+    if (fake.max_batch) {
+        dev.burst_capacity = fake_burst_capacity;
+    }
     dev.copy = fake_copy;
     dev.submit = fake_submit;
     dev.completed_status = fake_completed_status;
@@ -414,7 +458,11 @@ cmd_engine(int argc, char *argv[])
             n_copies++;
         } else if (!strcmp(op, "submit")) {
             fp.submit(fp.dev_private, 0);
-            printf("submit: device doorbells %u\n", fake.submits);
+            printf("submit: device doorbells %u", fake.submits);
+            if (fake.rejected) {
+                printf(", batches rejected %u", fake.rejected);
+            }
+            printf("\n");
         } else if (sscanf(op, "dev-done:%u", &n) == 1
                    || sscanf(op, "dev-fail:%u", &n) == 1) {
             bool fail = !strncmp(op, "dev-fail", 8);
@@ -452,6 +500,8 @@ cmd_engine(int argc, char *argv[])
             } else {
                 dsa_engine_set_faults(&f);
             }
+        } else if (!strcmp(op, "stop-fails")) {
+            fake.stop_error = EBUSY;
         } else if (!strncmp(op, "model:", 6)) {
             dsa_engine_set_model(!strcmp(op + 6, "inline") ? DSA_MODEL_INLINE
                                  : !strcmp(op + 6, "ideal") ? DSA_MODEL_IDEAL
@@ -689,6 +739,327 @@ cmd_tvqs(int argc, char *argv[])
     return 0;
 }
 
+/* Two threads' meeting points, each wait bounded: a test never hangs. */
+static pthread_mutex_t sync_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_cond = PTHREAD_COND_INITIALIZER;
+
+/* Sets '*flag' and wakes up who waits for it. */
+static void
+sync_set(bool *flag)
+{
+    pthread_mutex_lock(&sync_mutex);
+    *flag = true;
+    pthread_cond_broadcast(&sync_cond);
+    pthread_mutex_unlock(&sync_mutex);
+}
+
+/* Waits up to 'ms' milliseconds for '*flag' (or '*flag2', if nonnull).
+ * Returns true if it is set. */
+static bool
+sync_wait(bool *flag, bool *flag2, int ms)
+{
+    struct timespec ts;
+    bool set;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sync_mutex);
+    while (!*flag && !(flag2 && *flag2)
+           && !pthread_cond_timedwait(&sync_cond, &sync_mutex, &ts)) {
+        continue;
+    }
+    set = *flag || (flag2 && *flag2);
+    pthread_mutex_unlock(&sync_mutex);
+    return set;
+}
+
+/* Fabricated DPDK memory for IOVA-as-PA: one 2 MiB segment (never
+ * dereferenced), and DPDK's memory hotplug lock. */
+#define FAKE_MB (UINT64_C(1) << 20)
+static pthread_rwlock_t fake_hotplug = PTHREAD_RWLOCK_INITIALIZER;
+static bool fake_event_held;    /* The "DPDK" thread holds the lock. */
+static bool fake_main_waits;    /* The main thread waits for it. */
+static bool fake_main_done;     /* The main thread's change is done. */
+
+static int
+fake_memseg_walk_locked(rte_memseg_walk_t cb, void *arg)
+{
+    struct rte_memseg ms;
+
+    memset(&ms, 0, sizeof ms);
+    ms.iova = 0x1000000;
+    ms.addr_64 = UINT64_C(0x7e0000000000);
+    ms.len = 2 * FAKE_MB;
+    return cb(NULL, &ms, arg);
+}
+
+/* Takes the fabricated hotplug lock for reading.  While the "DPDK" thread
+ * holds it (for writing) it waits for the main thread, so waiting for it
+ * then is a lock order inversion: gives up after a second and says so. */
+static bool
+fake_hotplug_rdlock(void)
+{
+    struct timespec ts;
+
+    if (fake_event_held) {
+        sync_set(&fake_main_waits);
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 1;
+    if (pthread_rwlock_timedrdlock(&fake_hotplug, &ts)) {
+        printf("lock order inverted: waited 1 s for DPDK's memory hotplug "
+               "lock while the memory event callback waited for ours\n");
+        return false;
+    }
+    return true;
+}
+
+static bool fake_rdlocked;
+
+static void
+fake_mem_read_lock(void)
+{
+    fake_rdlocked = fake_hotplug_rdlock();
+}
+
+static void
+fake_mem_read_unlock(void)
+{
+    if (fake_rdlocked) {
+        fake_rdlocked = false;
+        pthread_rwlock_unlock(&fake_hotplug);
+    }
+}
+
+/* Fabricated guest memory: one region per vhost device, in 2 MiB huge
+ * pages at 0x7f0000000000 + 2 MiB * N, whose physical addresses are
+ * scattered. */
+#define FAKE_HOST_BASE UINT64_C(0x7f0000000000)
+#define FAKE_N_VIDS 8
+static struct {
+    uint64_t addr, size;        /* Host address and size, or size 0. */
+} fake_guests[FAKE_N_VIDS];
+
+static int
+fake_get_mem_table(int vid, struct rte_vhost_memory **mem)
+{
+    if (vid < 0 || vid >= FAKE_N_VIDS || !fake_guests[vid].size) {
+        return -1;
+    }
+    *mem = xzalloc(sizeof **mem + sizeof (*mem)->regions[0]);
+    (*mem)->nregions = 1;
+    (*mem)->regions[0].host_user_addr = fake_guests[vid].addr;
+    (*mem)->regions[0].size = fake_guests[vid].size;
+    (*mem)->regions[0].fd = -1;
+    return 0;
+}
+
+static phys_addr_t
+fake_virt2phy(const void *va)
+{
+    static const uint64_t pages[] = {
+        0x40000000, 0x80000000, 0x20000000, 0x60000000,
+        0xa0000000, 0xc0000000, 0xe0000000, 0x100000000,
+    };
+    uint64_t off = (uintptr_t) va - FAKE_HOST_BASE;
+
+    if ((uintptr_t) va < FAKE_HOST_BASE
+        || off >= ARRAY_SIZE(pages) * 2 * FAKE_MB) {
+        return RTE_BAD_PHYS_ADDR;
+    }
+    return pages[off / (2 * FAKE_MB)] + off % (2 * FAKE_MB);
+}
+
+static uint64_t
+fake_page_size(int fd OVS_UNUSED)
+{
+    return 2 * FAKE_MB;
+}
+
+static const struct dsa_iova_ops fake_iova_ops = {
+    .memseg_walk_locked = fake_memseg_walk_locked,
+    .mem_read_lock = fake_mem_read_lock,
+    .mem_read_unlock = fake_mem_read_unlock,
+    .get_mem_table = fake_get_mem_table,
+    .virt2phy = fake_virt2phy,
+    .page_size = fake_page_size,
+};
+
+/* Prints the IOVA map CPU copies translate through now. */
+static void
+print_iova_map(const char *title)
+{
+    const struct dsa_iova_map *map = dsa_iova_current_for_tests();
+
+    printf("%s: %"PRIuSIZE" range(s)\n", title, map ? map->n : 0);
+    for (size_t i = 0; map && i < map->n; i++) {
+        const struct dsa_iova_seg *seg = &map->segs[i];
+
+        printf("  0x%"PRIx64"-0x%"PRIx64" -> 0x%"PRIxPTR"\n", seg->iova,
+               seg->iova + seg->len - 1, (uintptr_t) seg->va);
+    }
+}
+
+/* The "DPDK" thread: DPDK's memory changes; it calls the memory event
+ * callback holding its hotplug lock for writing. */
+static void *
+fake_dpdk_mem_event(void *arg OVS_UNUSED)
+{
+    pthread_rwlock_wrlock(&fake_hotplug);
+    sync_set(&fake_event_held);
+    /* Until the main thread waits for the lock or is done. */
+    sync_wait(&fake_main_waits, &fake_main_done, 5000);
+    dsa_iova_mem_event_for_tests();
+    pthread_rwlock_unlock(&fake_hotplug);
+    return NULL;
+}
+
+/* test-dsa iova-lock-order: a DPDK memory event (callback called with
+ * DPDK's memory hotplug lock held) while a vhost device goes away (the
+ * vhost thread rebuilds the IOVA map): both must finish, whatever the
+ * interleaving. */
+static int
+cmd_iova_lock_order(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    pthread_t dpdk;
+
+    dsa_iova_start_for_tests(&fake_iova_ops);
+    dpdk = ovs_thread_create("dpdk-mem-event", fake_dpdk_mem_event, NULL);
+    sync_wait(&fake_event_held, NULL, 5000);
+    dsa_iova_guest_forget(5);
+    sync_set(&fake_main_done);
+    xpthread_join(dpdk, NULL);
+    printf("memory event during a guest change: both done\n");
+    print_iova_map("map");
+    dsa_iova_stop_for_tests();
+    return 0;
+}
+
+/* test-dsa iova-guest: the IOVA map of guest memory on fabricated vhost
+ * devices, through the vhost hooks. */
+static int
+cmd_iova_guest(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    uint64_t avail;
+    void *va;
+
+    dsa_iova_start_for_tests(&fake_iova_ops);
+
+    /* Device 3 attaches: 4 MiB from 512 KiB into its first huge page, so
+     * it spans three pages (physical 0x40000000, 0x80000000, 0x20000000):
+     * each range must end where its page does. */
+    fake_guests[3].addr = FAKE_HOST_BASE + FAKE_MB / 2;
+    fake_guests[3].size = 4 * FAKE_MB;
+    dsa_vhost_new_device(3, "not-a-port");
+    print_iova_map("device 3 attached");
+    va = dsa_iova_map_lookup(dsa_iova_current_for_tests(), 0x20001000,
+                             &avail);
+    printf("iova 0x20001000: ");
+    if (va) {
+        printf("0x%"PRIxPTR", %"PRIu64" contiguous\n", (uintptr_t) va, avail);
+    } else {
+        printf("unmapped\n");
+    }
+
+    /* Its memory table changes: DPDK enables queue 0 again. */
+    fake_guests[3].addr = FAKE_HOST_BASE + 6 * FAKE_MB;
+    fake_guests[3].size = 2 * FAKE_MB;
+    dsa_vhost_vring_state(3, 0, 1);
+    print_iova_map("device 3 memory changed");
+
+    /* Device 4 enables its queues but never runs (no new_device); DPDK
+     * destroys it without destroy_device: nothing of it may stay. */
+    fake_guests[4].addr = FAKE_HOST_BASE + 10 * FAKE_MB;
+    fake_guests[4].size = 2 * FAKE_MB;
+    dsa_vhost_vring_state(4, 0, 1);
+    dsa_vhost_vring_state(4, 1, 1);
+    fake_guests[4].size = 0;
+    print_iova_map("device 4 came and went without running");
+
+    dsa_vhost_destroy_device(3);
+    print_iova_map("device 3 destroyed");
+    dsa_iova_stop_for_tests();
+    return 0;
+}
+
+/* A CPU copy on a thread that OvS's RCU sees as quiescent (DPDK's vhost
+ * thread inside vring_state_changed) while the main thread replaces the
+ * IOVA map. */
+static bool q_in_copy, q_go, q_retired;
+
+static void
+q_copy_hook(void)
+{
+    sync_set(&q_in_copy);
+    sync_wait(&q_go, NULL, 5000);
+}
+
+static void
+q_retire(void *aux OVS_UNUSED)
+{
+    sync_set(&q_retired);
+}
+
+static void *
+q_vhost_thread(void *ok_)
+{
+    bool *ok = ok_;
+
+    /* As OvS leaves DPDK's vhost thread. */
+    ovsrcu_quiesce_start();
+    *ok = dsa_iova_cpu_copy(0x200000, 0x100000, 64);
+    return NULL;
+}
+
+/* test-dsa iova-quiescent: the map a quiescent thread copies through is
+ * not freed under it. */
+static int
+cmd_iova_quiescent(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    uint8_t src[64], dst[64];
+    struct dsa_iova_seg segs[2] = {
+        { 0x100000, src, sizeof src },
+        { 0x200000, dst, sizeof dst },
+    };
+    struct dsa_iova_map *old = dsa_iova_map_build(segs, 2);
+    struct dsa_iova_map *new = dsa_iova_map_build(segs, 2);
+    pthread_t vhost;
+    bool ok = false;
+
+    for (int i = 0; i < sizeof src; i++) {
+        src[i] = i;
+    }
+    memset(dst, 0, sizeof dst);
+    dsa_iova_set_map_for_tests(old);
+    dsa_iova_set_copy_hook_for_tests(q_copy_hook);
+    vhost = ovs_thread_create("vhost-events", q_vhost_thread, &ok);
+    sync_wait(&q_in_copy, NULL, 5000);
+
+    dsa_iova_replace_map_for_tests(new, q_retire, NULL);
+    ovsrcu_quiesce_start();
+    printf("old map %s\n", sync_wait(&q_retired, NULL, 500)
+           ? "retired while a quiescent thread copies through it"
+           : "kept while a quiescent thread copies through it");
+    sync_set(&q_go);
+    xpthread_join(vhost, NULL);
+    printf("copy: %s, data %s\n", ok ? "done" : "failed",
+           memcmp(src, dst, sizeof dst) ? "CORRUPT" : "intact");
+    printf("old map %s after the copy\n",
+           sync_wait(&q_retired, NULL, 5000) ? "retired" : "NOT retired");
+    ovsrcu_quiesce_end();
+
+    dsa_iova_set_copy_hook_for_tests(NULL);
+    dsa_iova_set_map_for_tests(NULL);
+    dsa_iova_map_destroy(old);
+    dsa_iova_map_destroy(new);
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -705,6 +1076,9 @@ main(int argc, char *argv[])
         { "iova", cmd_iova },
         { "mbuf", cmd_mbuf },
         { "tvqs", cmd_tvqs },
+        { "iova-lock-order", cmd_iova_lock_order },
+        { "iova-guest", cmd_iova_guest },
+        { "iova-quiescent", cmd_iova_quiescent },
     };
 
     set_program_name(argv[0]);
@@ -713,8 +1087,8 @@ main(int argc, char *argv[])
     vlog_set_pattern(VLF_CONSOLE, "%c|%p|%m");
     if (argc < 2) {
         ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach|"
-                  "engine|iova|mbuf|tvqs ...",
-                  argv[0]);
+                  "engine|iova|iova-lock-order|iova-guest|iova-quiescent|"
+                  "mbuf|tvqs ...", argv[0]);
     }
     for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
         if (!strcmp(argv[1], cmds[i].name)) {

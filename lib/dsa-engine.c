@@ -253,8 +253,8 @@ dsa_parse_ppm(const char *s, uint32_t *ppm)
 
 /* Parses the arguments of dsa/inject-fault into 'f' (which starts
  * cleared): "clear", or any of error-rate=PCT, error-seq=FIRST[-LAST],
- * ring-full=PCT, wedge=on|off, channel=DMADEV.  Returns NULL, or an error
- * message the caller frees. */
+ * ring-full=PCT, wedge=on|off, stop-fails=on|off, channel=DMADEV.  Returns
+ * NULL, or an error message the caller frees. */
 char *
 dsa_faults_parse(int argc, const char *argv[], struct dsa_faults *f)
 {
@@ -293,6 +293,11 @@ dsa_faults_parse(int argc, const char *argv[], struct dsa_faults *f)
                 return xasprintf("%s: expected on or off", arg);
             }
             f->wedge = !strcmp(v, "on");
+        } else if (!strncmp(arg, "stop-fails=", 11)) {
+            if (strcmp(v, "on") && strcmp(v, "off")) {
+                return xasprintf("%s: expected on or off", arg);
+            }
+            f->stop_fails = !strcmp(v, "on");
         } else if (!strncmp(arg, "channel=", 8)) {
             int id = rte_dma_get_dev_id_by_name(v);
 
@@ -325,6 +330,9 @@ dsa_faults_format(const struct dsa_faults *f, struct ds *s)
     }
     if (f->wedge) {
         ds_put_cstr(s, " wedge=on");
+    }
+    if (f->stop_fails) {
+        ds_put_cstr(s, " stop-fails=on");
     }
     if (s->length == len) {
         ds_put_cstr(s, " none");
@@ -480,7 +488,8 @@ dsa_engine_quarantine(struct dsa_engine *e, enum dsa_engine_reason reason)
 
     /* A stopped device writes no more: only then may the CPU redo its
      * copies and their buffers go back to their owners. */
-    err = e->ctl.stop(e->dev_id);
+    err = (OVS_UNLIKELY(e->faults.stop_fails) ? EIO
+           : e->ctl.stop(e->dev_id));
     if (err) {
         dsa_engine_fail(e, reason, err < 0 ? -err : err);
         return;

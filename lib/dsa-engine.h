@@ -83,6 +83,7 @@ struct dsa_faults {
     uint32_t full_ppm;          /* Copies the device refuses as ring-full,
                                  * per million. */
     bool wedge;                 /* The device completes nothing. */
+    bool stop_fails;            /* Stopping the device fails (EIO). */
 };
 
 /* Counters of one channel's layer.  Each is written by one thread at a

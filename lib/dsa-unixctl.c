@@ -131,7 +131,7 @@ dsa_unixctl_register_test_commands(void)
         unixctl_command_register("dsa/inject-fault",
                                  "clear | [channel=DMADEV] [error-rate=PCT] "
                                  "[error-seq=FIRST[-LAST]] [ring-full=PCT] "
-                                 "[wedge=on|off]", 1, 6,
+                                 "[wedge=on|off] [stop-fails=on|off]", 1, 7,
                                  dsa_unixctl_inject_fault, NULL);
         unixctl_command_register("dsa/engine-model", "device|inline|ideal",
                                  1, 1, dsa_unixctl_engine_model, NULL);

@@ -468,6 +468,14 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         dsa_mbuf_hold(pkts[i]);
     }
     accepted = rte_vhost_submit_enqueue_burst(vid, qid, pkts, n, dma, 0);
+    if (accepted < n && pmd && dsa_vq_complete(vdev, vid, qid, dma)) {
+        /* The vring was full, partly of copies already done: handing those
+         * to the guest lets it refill the ring while the caller retries
+         * (tx-retries).  Without this, a PMD thread would only make room at
+         * its next iteration, and every retry until then would fail. */
+        accepted += rte_vhost_submit_enqueue_burst(vid, qid, pkts + accepted,
+                                                   n - accepted, dma, 0);
+    }
     for (uint16_t i = accepted; i < n; i++) {
         rte_pktmbuf_free(pkts[i]);
     }

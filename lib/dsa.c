@@ -575,7 +575,8 @@ dsa_policy_format(struct ds *s)
     }
     ds_put_char(s, '\n');
     dsa_engine_get_faults(&f);
-    if (f.error_ppm || f.seq_first || f.full_ppm || f.wedge) {
+    if (f.error_ppm || f.seq_first || f.full_ppm || f.wedge
+        || f.stop_fails) {
         ds_put_cstr(s, "injected faults (test only):");
         dsa_faults_format(&f, s);
         ds_put_char(s, '\n');

@@ -32,7 +32,9 @@ VLOG_DEFINE_THIS_MODULE(dsa_channel);
 
 void
 dsa_pool_init(struct dsa_pool *pool)
+    OVS_NO_THREAD_SAFETY_ANALYSIS
 {
+    ovs_mutex_init(&pool->mutex);
     memset(pool->chans, 0, sizeof pool->chans);
     pool->n_chans = 0;
     pool->epoch = 1;
@@ -41,6 +43,7 @@ dsa_pool_init(struct dsa_pool *pool)
 
 void
 dsa_pool_destroy(struct dsa_pool *pool)
+    OVS_NO_THREAD_SAFETY_ANALYSIS
 {
     struct dsa_pmd *pmd;
 
@@ -48,6 +51,7 @@ dsa_pool_destroy(struct dsa_pool *pool)
         free(pmd);
     }
     hmap_destroy(&pool->pmds);
+    ovs_mutex_destroy(&pool->mutex);
 }
 
 /* Fills in the driver, PCI address and hardware flag of 'ch' from its
@@ -97,6 +101,7 @@ dsa_channel_classify(struct dsa_channel *ch)
 void
 dsa_pool_add(struct dsa_pool *pool, int16_t dev_id, const char *name,
              int numa_id)
+    OVS_REQUIRES(pool->mutex)
 {
     struct dsa_channel *ch;
 
@@ -130,6 +135,7 @@ dsa_device_matches(const char *entry, const struct dsa_channel *ch)
 void
 dsa_pool_discover(struct dsa_pool *pool, const struct dsa_config *cfg,
                   struct svec *problems)
+    OVS_REQUIRES(pool->mutex)
 {
     bool *used = xcalloc(cfg->devices.n + 1, sizeof *used);
     int16_t dev_id;
@@ -250,6 +256,7 @@ dsa_channel_start(struct dsa_channel *ch, unsigned int ring_size)
 /* Configures and starts every channel of 'pool' that is not running. */
 void
 dsa_pool_start(struct dsa_pool *pool, unsigned int ring_size)
+    OVS_REQUIRES(pool->mutex)
 {
     for (size_t i = 0; i < pool->n_chans; i++) {
         if (pool->chans[i].state != DSA_CH_RUNNING) {
@@ -261,6 +268,7 @@ dsa_pool_start(struct dsa_pool *pool, unsigned int ring_size)
 /* Stops every running channel of 'pool'.  No channel may be owned. */
 void
 dsa_pool_stop(struct dsa_pool *pool)
+    OVS_REQUIRES(pool->mutex)
 {
     ovs_assert(!dsa_pool_busy(pool));
     for (size_t i = 0; i < pool->n_chans; i++) {
@@ -283,6 +291,7 @@ dsa_pool_stop(struct dsa_pool *pool)
 /* Returns true if a PMD thread that is awake owns a channel of 'pool'. */
 bool
 dsa_pool_busy(const struct dsa_pool *pool)
+    OVS_REQUIRES(pool->mutex)
 {
     for (size_t i = 0; i < pool->n_chans; i++) {
         const struct dsa_channel *ch = &pool->chans[i];
@@ -298,6 +307,7 @@ dsa_pool_busy(const struct dsa_pool *pool)
  * reload: they check their claim before they touch a channel again. */
 void
 dsa_pool_release_parked(struct dsa_pool *pool)
+    OVS_REQUIRES(pool->mutex)
 {
     for (size_t i = 0; i < pool->n_chans; i++) {
         struct dsa_channel *ch = &pool->chans[i];
@@ -320,6 +330,7 @@ dsa_pool_release_parked(struct dsa_pool *pool)
  * wake up and find it theirs in dsa_pool_claim(). */
 void
 dsa_pool_assign_parked(struct dsa_pool *pool)
+    OVS_REQUIRES(pool->mutex)
 {
     struct dsa_pmd *pmd;
 
@@ -332,6 +343,7 @@ dsa_pool_assign_parked(struct dsa_pool *pool)
 
 struct dsa_pmd *
 dsa_pool_pmd_find(const struct dsa_pool *pool, unsigned int core_id)
+    OVS_REQUIRES(pool->mutex)
 {
     struct dsa_pmd *pmd;
 
@@ -348,6 +360,7 @@ dsa_pool_pmd_find(const struct dsa_pool *pool, unsigned int core_id)
  * else the first one on any node.  Returns -1 if none is free. */
 int
 dsa_pool_pick(const struct dsa_pool *pool, int numa_id)
+    OVS_REQUIRES(pool->mutex)
 {
     int remote = -1;
 
@@ -372,6 +385,7 @@ dsa_pool_pick(const struct dsa_pool *pool, int numa_id)
 struct dsa_pmd *
 dsa_pool_pmd_register(struct dsa_pool *pool, unsigned int core_id,
                       int numa_id, bool parked)
+    OVS_REQUIRES(pool->mutex)
 {
     struct dsa_pmd *pmd = dsa_pool_pmd_find(pool, core_id);
 
@@ -388,6 +402,7 @@ dsa_pool_pmd_register(struct dsa_pool *pool, unsigned int core_id,
 /* Returns true if 'pmd' still holds a running channel of this epoch. */
 static bool
 dsa_pmd_holds(const struct dsa_pool *pool, const struct dsa_pmd *pmd)
+    OVS_REQUIRES(pool->mutex)
 {
     const struct dsa_channel *ch = pmd->chan;
 
@@ -404,6 +419,7 @@ dsa_pmd_holds(const struct dsa_pool *pool, const struct dsa_pmd *pmd)
 struct dsa_channel *
 dsa_pool_claim(struct dsa_pool *pool, unsigned int core_id, int numa_id,
                bool parked)
+    OVS_REQUIRES(pool->mutex)
 {
     struct dsa_pmd *pmd = dsa_pool_pmd_register(pool, core_id, numa_id,
                                                 parked);
@@ -449,6 +465,7 @@ take:
  * With 'forget', the thread is going away and is forgotten too. */
 void
 dsa_pool_release(struct dsa_pool *pool, unsigned int core_id, bool forget)
+    OVS_REQUIRES(pool->mutex)
 {
     struct dsa_pmd *pmd = dsa_pool_pmd_find(pool, core_id);
 
@@ -495,6 +512,7 @@ dsa_pmd_cmp(const void *a_, const void *b_)
  * have none. */
 void
 dsa_pool_format(const struct dsa_pool *pool, struct ds *s)
+    OVS_REQUIRES(pool->mutex)
 {
     size_t n_pmds = hmap_count(&pool->pmds), n = 0;
     const struct dsa_pmd **pmds = xmalloc((n_pmds + 1) * sizeof *pmds);

@@ -22,6 +22,7 @@
 
 #include "dsa-config.h"
 #include "openvswitch/hmap.h"
+#include "ovs-thread.h"
 
 struct ds;
 
@@ -57,7 +58,8 @@ struct dsa_channel {
     char error[128];            /* Why it failed, if DSA_CH_FAILED. */
     uint64_t epoch;             /* Pool epoch this slot was filled in. */
 
-    /* Protected by the pool's mutex. */
+    /* Protected by the pool's mutex (not annotated: the array member
+     * 'chans' of the pool is). */
     int owner;                  /* Core id of the PMD using it, or
                                  * DSA_NO_OWNER. */
     bool owner_parked;          /* Owner sleeps until its next reload and
@@ -74,41 +76,60 @@ struct dsa_pmd {
     bool cross_numa;            /* 'chan' is on another NUMA node. */
 };
 
-/* The set of DMA channels and of the PMD threads that use them.
- *
- * Every member is protected by 'mutex' of the caller (see dsa.c), except
- * the channel fields documented as fixed. */
+/* The set of DMA channels and of the PMD threads that use them, with its
+ * own mutex: the main thread changes the set, PMD threads claim and release
+ * channels (lib/dsa.c takes it inside its own 'dsa_mutex').  A PMD thread
+ * may use a channel it claimed without the mutex: its fields other than
+ * 'owner' and 'owner_parked' do not change while it is claimed. */
 struct dsa_pool {
-    struct dsa_channel chans[DSA_MAX_CHANNELS];
-    size_t n_chans;
-    uint64_t epoch;             /* Bumped when 'chans' is refilled. */
-    struct hmap pmds;           /* Contains "struct dsa_pmd"s. */
+    struct ovs_mutex mutex;
+    struct dsa_channel chans[DSA_MAX_CHANNELS] OVS_GUARDED;
+    size_t n_chans OVS_GUARDED;
+    uint64_t epoch OVS_GUARDED; /* Bumped when 'chans' is refilled. */
+    struct hmap pmds OVS_GUARDED; /* Contains "struct dsa_pmd"s. */
 };
 
 void dsa_pool_init(struct dsa_pool *);
 void dsa_pool_destroy(struct dsa_pool *);
 
+/* Everything else requires the pool's mutex. */
+
 /* Channel discovery and configuration (main thread, no owner). */
-void dsa_pool_add(struct dsa_pool *, int16_t dev_id, const char *name,
-                  int numa_id);
-void dsa_pool_discover(struct dsa_pool *, const struct dsa_config *,
-                       struct svec *problems);
-void dsa_pool_start(struct dsa_pool *, unsigned int ring_size);
-void dsa_pool_stop(struct dsa_pool *);
-bool dsa_pool_busy(const struct dsa_pool *);
-void dsa_pool_release_parked(struct dsa_pool *);
-void dsa_pool_assign_parked(struct dsa_pool *);
+void dsa_pool_add(struct dsa_pool *pool, int16_t dev_id, const char *name,
+                  int numa_id)
+    OVS_REQUIRES(pool->mutex);
+void dsa_pool_discover(struct dsa_pool *pool, const struct dsa_config *,
+                       struct svec *problems)
+    OVS_REQUIRES(pool->mutex);
+void dsa_pool_start(struct dsa_pool *pool, unsigned int ring_size)
+    OVS_REQUIRES(pool->mutex);
+void dsa_pool_stop(struct dsa_pool *pool)
+    OVS_REQUIRES(pool->mutex);
+bool dsa_pool_busy(const struct dsa_pool *pool)
+    OVS_REQUIRES(pool->mutex);
+void dsa_pool_release_parked(struct dsa_pool *pool)
+    OVS_REQUIRES(pool->mutex);
+void dsa_pool_assign_parked(struct dsa_pool *pool)
+    OVS_REQUIRES(pool->mutex);
 
 /* PMD threads. */
-struct dsa_pmd *dsa_pool_pmd_find(const struct dsa_pool *, unsigned core);
-struct dsa_pmd *dsa_pool_pmd_register(struct dsa_pool *, unsigned core_id,
-                                      int numa_id, bool parked);
-struct dsa_channel *dsa_pool_claim(struct dsa_pool *, unsigned core_id,
-                                   int numa_id, bool parked);
-void dsa_pool_release(struct dsa_pool *, unsigned core_id, bool forget);
-int dsa_pool_pick(const struct dsa_pool *, int numa_id);
+struct dsa_pmd *dsa_pool_pmd_find(const struct dsa_pool *pool,
+                                  unsigned core)
+    OVS_REQUIRES(pool->mutex);
+struct dsa_pmd *dsa_pool_pmd_register(struct dsa_pool *pool,
+                                      unsigned core_id, int numa_id,
+                                      bool parked)
+    OVS_REQUIRES(pool->mutex);
+struct dsa_channel *dsa_pool_claim(struct dsa_pool *pool, unsigned core_id,
+                                   int numa_id, bool parked)
+    OVS_REQUIRES(pool->mutex);
+void dsa_pool_release(struct dsa_pool *pool, unsigned core_id, bool forget)
+    OVS_REQUIRES(pool->mutex);
+int dsa_pool_pick(const struct dsa_pool *pool, int numa_id)
+    OVS_REQUIRES(pool->mutex);
 
 void dsa_channel_classify(struct dsa_channel *);
-void dsa_pool_format(const struct dsa_pool *, struct ds *);
+void dsa_pool_format(const struct dsa_pool *pool, struct ds *)
+    OVS_REQUIRES(pool->mutex);
 
 #endif /* dsa-channel.h */

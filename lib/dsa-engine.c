@@ -26,6 +26,7 @@
 #include <rte_dmadev.h>
 
 #include "coverage.h"
+#include "dsa-config.h"
 #include "dsa-iova.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
@@ -48,9 +49,12 @@ COVERAGE_DEFINE(dsa_engine_stop_failed);
 #define DSA_ENGINE_MAX_RING 32768
 
 /* Process-wide policy.  Read by every copy, written by the main thread. */
-static atomic_uint32_t dsa_threshold = ATOMIC_VAR_INIT(0);
-static atomic_uint32_t dsa_watchdog_ms = ATOMIC_VAR_INIT(100);
-static atomic_uint32_t dsa_quarantine_ms = ATOMIC_VAR_INIT(1000);
+static atomic_uint32_t dsa_threshold
+    = ATOMIC_VAR_INIT(DSA_COPY_THRESHOLD_DEFAULT);
+static atomic_uint32_t dsa_watchdog_ms
+    = ATOMIC_VAR_INIT(DSA_WATCHDOG_MS_DEFAULT);
+static atomic_uint32_t dsa_quarantine_ms
+    = ATOMIC_VAR_INIT(DSA_QUARANTINE_MS_DEFAULT);
 static atomic_int dsa_model = ATOMIC_VAR_INIT(DSA_MODEL_DEVICE);
 
 /* Injected faults, and a generation that tells engines to pick them up. */
@@ -172,16 +176,6 @@ dsa_engine_set_policy(unsigned int threshold, unsigned int watchdog_ms,
     atomic_store_relaxed(&dsa_threshold, threshold);
     atomic_store_relaxed(&dsa_watchdog_ms, watchdog_ms);
     atomic_store_relaxed(&dsa_quarantine_ms, quarantine_ms);
-}
-
-/* Returns dsa-copy-threshold. */
-unsigned int
-dsa_engine_threshold(void)
-{
-    uint32_t threshold;
-
-    atomic_read_relaxed(&dsa_threshold, &threshold);
-    return threshold;
 }
 
 void

@@ -115,7 +115,6 @@ struct dsa_engine;
 /* Process-wide policy (main thread; read by every copy). */
 void dsa_engine_set_policy(unsigned int threshold, unsigned int watchdog_ms,
                            unsigned int quarantine_ms);
-unsigned int dsa_engine_threshold(void);
 void dsa_engine_set_model(enum dsa_engine_model);
 enum dsa_engine_model dsa_engine_get_model(void);
 const char *dsa_engine_model_name(enum dsa_engine_model);

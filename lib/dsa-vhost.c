@@ -28,6 +28,7 @@
 
 #include "coverage.h"
 #include "dsa-channel.h"
+#include "dsa-config.h"
 #include "dsa-engine.h"
 #include "dsa-iova.h"
 #include "openvswitch/dynamic-string.h"
@@ -126,6 +127,21 @@ static struct ovs_mutex dsa_vhost_mutex = OVS_MUTEX_INITIALIZER;
 /* All ports seen, by name: "struct dsa_port"s. */
 static struct shash dsa_ports OVS_GUARDED_BY(dsa_vhost_mutex)
     = SHASH_INITIALIZER(&dsa_ports);
+
+/* dsa-copy-threshold: a host-to-guest burst whose packets are all shorter
+ * takes the synchronous path.  Set by dsa.c, read by any thread. */
+static atomic_uint32_t dsa_vhost_threshold
+    = ATOMIC_VAR_INIT(DSA_COPY_THRESHOLD_DEFAULT);
+
+/* The channel of the calling thread, as dsa.c hands it down. */
+struct dsa_thread {
+    int16_t dma;                /* Its own channel, or -1: none. */
+    bool pmd;                   /* A PMD thread: its polling loop completes
+                                 * its copies (dsa_vhost_poll()). */
+};
+
+DEFINE_STATIC_PER_THREAD_DATA(struct dsa_thread, dsa_thread,
+                              { .dma = -1, .pmd = false });
 
 /* Whether new ports get async copy (other_config:dsa-enable). */
 static bool dsa_vhost_policy OVS_GUARDED_BY(dsa_vhost_mutex);
@@ -323,10 +339,36 @@ dsa_vq_registered(struct dsa_vdev *vdev, uint16_t qid)
 
 /* Returns a running channel for a thread that has none of its own, or -1
  * if none runs. */
-int16_t
+static int16_t
 dsa_vhost_fallback_dma(void)
 {
     return dsa_n_dmas_get() ? dsa_dmas[0] : -1;
+}
+
+/* Called by a thread on itself (dsa.c, for PMD threads): from now on it is
+ * a PMD thread ('pmd') or not, and submits on channel 'dma' (-1: none of
+ * its own). */
+void
+dsa_vhost_thread_set(bool pmd, int16_t dma)
+{
+    struct dsa_thread *t = dsa_thread_get();
+
+    t->pmd = pmd;
+    t->dma = dma;
+}
+
+/* Returns the channel the calling thread submits on: its own ('*own'
+ * true), else a running channel it shares with other threads ('*own'
+ * false; vhost serializes a channel's use), or -1 if none runs.  '*pmd'
+ * says whether the thread has a polling loop. */
+static int16_t
+dsa_thread_channel(bool *own, bool *pmd)
+{
+    const struct dsa_thread *t = dsa_thread_get();
+
+    *pmd = t->pmd;
+    *own = t->dma >= 0;
+    return *own ? t->dma : dsa_vhost_fallback_dma();
 }
 
 /* Adds ('vdev', 'vid', 'qid', 'dma') to 'ts', growing it as needed: a
@@ -435,7 +477,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         dsa_stat_add(&vdev->port->stats[qid].cpu, accepted);
         return accepted;
     }
-    dma = dsa_thread_dma(&own, &pmd);
+    dma = dsa_thread_channel(&own, &pmd);
     if (mode == DSA_VQ_DRAINING || dma < 0) {
         /* Neither path is allowed now: the caller drops the packets. */
         dsa_stat_add(&vdev->port->stats[qid].dropped, n);
@@ -448,7 +490,10 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
      * CPU copy, and nothing it could overtake.  (A split ring's state is
      * the same for both paths once no copy is in flight; -1, "busy", is
      * not nothing.) */
-    if (vdev->split && dsa_pkts_below(pkts, n, dsa_engine_threshold())
+    uint32_t threshold;
+
+    atomic_read_relaxed(&dsa_vhost_threshold, &threshold);
+    if (vdev->split && dsa_pkts_below(pkts, n, threshold)
         && !rte_vhost_async_get_inflight(vid, qid)) {
         accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
         dsa_stat_add(&vdev->port->stats[qid].cpu, accepted);
@@ -523,7 +568,7 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
         dsa_stat_add(&vdev->port->stats[qid].cpu, got);
         return got;
     }
-    dma = dsa_thread_dma(&own, &pmd);
+    dma = dsa_thread_channel(&own, &pmd);
     if (mode == DSA_VQ_DRAINING || dma < 0) {
         /* Packets stay in the guest's ring until the queue has a mode. */
         return 0;
@@ -947,16 +992,18 @@ dsa_vhost_vring_state(int vid, uint16_t qid, int enable)
     }
 }
 
-/* Sets whether ports created from now on get async copy, and whether
- * devices attached from now on copy guest-to-host through DMA too. */
+/* Sets whether ports created from now on get async copy, whether devices
+ * attached from now on copy guest-to-host through DMA too, and the copy
+ * threshold below which host-to-guest bursts take the synchronous path. */
 void
-dsa_vhost_set_port_policy(bool enable, bool dequeue)
+dsa_vhost_set_port_policy(bool enable, bool dequeue, unsigned int threshold)
     OVS_EXCLUDED(dsa_vhost_mutex)
 {
     ovs_mutex_lock(&dsa_vhost_mutex);
     dsa_vhost_policy = enable;
     dsa_vhost_dequeue_on = dequeue;
     ovs_mutex_unlock(&dsa_vhost_mutex);
+    atomic_store_relaxed(&dsa_vhost_threshold, threshold);
 }
 
 /* Main thread: DMA channels 'dma_ids' are running; makes vhost use them and

@@ -34,8 +34,8 @@ struct rte_mempool;
  * held that PMD threads may wait for. */
 void dsa_vhost_start(const int16_t *dma_ids, size_t n, bool dequeue);
 bool dsa_vhost_stop(void);
-void dsa_vhost_set_port_policy(bool enable, bool dequeue);
-int16_t dsa_vhost_fallback_dma(void);
+void dsa_vhost_set_port_policy(bool enable, bool dequeue,
+                               unsigned int threshold);
 
 /* dpdk_ext hooks. */
 void dsa_vhost_driver_flags(const char *netdev_name, uint64_t *flags);
@@ -48,6 +48,7 @@ int dsa_vhost_dequeue(int vid, uint16_t queue_id, struct rte_mempool *,
                       struct rte_mbuf **pkts, uint16_t n);
 
 /* PMD threads. */
+void dsa_vhost_thread_set(bool pmd, int16_t dma);
 int dsa_vhost_poll(void);
 void dsa_vhost_drain_thread(void);
 
@@ -79,11 +80,5 @@ void dsa_vhost_stats_clear(void);
 void dsa_vhost_custom_stats(const char *netdev_name,
                             struct netdev_custom_stats *);
 void dsa_vhost_format_serving(struct ds *, int16_t dma);
-
-/* Provided by dsa.c: the DMA channel the calling thread submits on, or -1
- * if there is none; '*own' says whether the thread owns it (a PMD thread
- * with a channel) or borrows a shared one, '*pmd' whether the thread is a
- * PMD thread (with a polling loop that completes its copies). */
-int16_t dsa_thread_dma(bool *own, bool *pmd);
 
 #endif /* dsa-vhost.h */

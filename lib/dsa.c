@@ -142,6 +142,25 @@ dsa_init_state(void)
     }
 }
 
+/* Takes 'dsa_mutex' and then the pool's own mutex: always both, in that
+ * order. */
+static void
+dsa_lock(void)
+    OVS_ACQUIRES(dsa_mutex, dsa_pool.mutex)
+{
+    ovs_mutex_lock(&dsa_mutex);
+    dsa_init_state();
+    ovs_mutex_lock(&dsa_pool.mutex);
+}
+
+static void
+dsa_unlock(void)
+    OVS_RELEASES(dsa_mutex, dsa_pool.mutex)
+{
+    ovs_mutex_unlock(&dsa_pool.mutex);
+    ovs_mutex_unlock(&dsa_mutex);
+}
+
 static void
 dsa_bump_gen(void)
 {
@@ -170,13 +189,12 @@ dsa_eal_args_hook(const struct smap *oc, struct svec *args)
     dsa_config_init(&cfg);
     dsa_config_parse(&cfg, oc);
 
-    ovs_mutex_lock(&dsa_mutex);
-    dsa_init_state();
+    dsa_lock();
     dsa_eal_wqs = cfg.wqs_per_device;
     dsa_eal_args(&cfg, DSA_SYSFS_ROOT, args, &dsa_hotplug, &problems);
     dsa_log_problems(&problems);
     svec_append(&dsa_init_problems, &problems);
-    ovs_mutex_unlock(&dsa_mutex);
+    dsa_unlock();
 
     svec_destroy(&problems);
     dsa_config_destroy(&cfg);
@@ -227,7 +245,8 @@ dsa_reconfigure(const struct smap *oc)
 
     dsa_config_destroy(&dsa_cfg);
     dsa_cfg = new;
-    dsa_vhost_set_port_policy(dsa_cfg.enable, dsa_cfg.dequeue);
+    dsa_vhost_set_port_policy(dsa_cfg.enable, dsa_cfg.dequeue,
+                              dsa_cfg.copy_threshold);
     dsa_engine_set_policy(dsa_cfg.copy_threshold, dsa_cfg.watchdog_ms,
                           dsa_cfg.quarantine_ms);
 }
@@ -270,7 +289,7 @@ dsa_attach_new_devices(struct svec *problems)
 /* Makes progress towards the state dsa_cfg asks for, without waiting. */
 static void
 dsa_progress(void)
-    OVS_REQUIRES(dsa_mutex)
+    OVS_REQUIRES(dsa_mutex, dsa_pool.mutex)
 {
     if (!dsa_dpdk_ready) {
         return;
@@ -341,8 +360,7 @@ dsa_run_hook(const struct smap *oc)
     bool vhost_stop;
 
     dsa_unixctl_register_test_commands();
-    ovs_mutex_lock(&dsa_mutex);
-    dsa_init_state();
+    dsa_lock();
     if (!dsa_fingerprint || strcmp(fp, dsa_fingerprint)) {
         free(dsa_fingerprint);
         dsa_fingerprint = fp;
@@ -354,7 +372,7 @@ dsa_run_hook(const struct smap *oc)
     if (!vhost_stop) {
         dsa_progress();
     }
-    ovs_mutex_unlock(&dsa_mutex);
+    dsa_unlock();
     free(fp);
 
     if (vhost_stop) {
@@ -363,20 +381,20 @@ dsa_run_hook(const struct smap *oc)
          * yet, the next call tries again. */
         bool stopped = dsa_vhost_stop();
 
-        ovs_mutex_lock(&dsa_mutex);
+        dsa_lock();
         dsa_vhost_started = !stopped;
         dsa_progress();
-        ovs_mutex_unlock(&dsa_mutex);
+        dsa_unlock();
     }
 
     /* While channels change hands, the next step waits for PMD threads
      * (or for queues to empty), which do not wake the main loop: come back
      * soon rather than at its next unrelated wake-up. */
-    ovs_mutex_lock(&dsa_mutex);
+    dsa_lock();
     if (dsa_stopping) {
         poll_timer_wait(DSA_PROGRESS_MS);
     }
-    ovs_mutex_unlock(&dsa_mutex);
+    dsa_unlock();
 }
 
 /* Reads the host's DSA bring-up state from sysfs and the process's
@@ -439,8 +457,7 @@ dsa_init_hook(const struct smap *oc)
 {
     char *summary = dsa_bringup_check();
 
-    ovs_mutex_lock(&dsa_mutex);
-    dsa_init_state();
+    dsa_lock();
     dsa_dpdk_ready = true;
     dsa_iova_init();
     free(dsa_bringup_summary);
@@ -459,7 +476,7 @@ dsa_init_hook(const struct smap *oc)
             VLOG_INFO("probed %s", dsa_hotplug.names[i]);
         }
     }
-    ovs_mutex_unlock(&dsa_mutex);
+    dsa_unlock();
 
     dsa_run_hook(oc);
 }
@@ -475,7 +492,7 @@ dsa_pmd_sync(struct dsa_pmd_ctx *ctx)
      * another thread now. */
     dsa_vhost_drain_thread();
 
-    ovs_mutex_lock(&dsa_mutex);
+    dsa_lock();
     atomic_read_relaxed(&dsa_gen, &ctx->gen);
     if (dsa_active && !dsa_stopping) {
         ctx->chan = dsa_pool_claim(&dsa_pool, ctx->core_id, ctx->numa_id,
@@ -489,7 +506,10 @@ dsa_pmd_sync(struct dsa_pmd_ctx *ctx)
         dsa_pool_release(&dsa_pool, ctx->core_id, false);
         ctx->chan = NULL;
     }
-    ovs_mutex_unlock(&dsa_mutex);
+    dsa_unlock();
+
+    /* The channel goes down to the vhost glue, which submits on it. */
+    dsa_vhost_thread_set(true, ctx->chan ? ctx->chan->dev_id : -1);
 }
 
 /* dpdk_ext 'pmd_load' hook. */
@@ -523,20 +543,6 @@ dsa_pmd_poll_hook(void)
     return dsa_vhost_poll();
 }
 
-/* Returns the DMA channel the calling thread submits on: its own (PMD
- * thread with a channel, '*own' true), else a running channel it shares
- * with other threads ('*own' false; vhost serializes the channel's use), or
- * -1 if none is running. */
-int16_t
-dsa_thread_dma(bool *own, bool *pmd)
-{
-    struct dsa_pmd_ctx *ctx = dsa_pmd_ctx_get();
-
-    *pmd = ctx->loaded;
-    *own = ctx->loaded && ctx->chan;
-    return *own ? ctx->chan->dev_id : dsa_vhost_fallback_dma();
-}
-
 /* dpdk_ext 'pmd_unload' hook. */
 static void
 dsa_pmd_unload_hook(bool exiting)
@@ -550,18 +556,19 @@ dsa_pmd_unload_hook(bool exiting)
         dsa_vhost_drain_thread();
     }
     if (ctx->loaded && exiting) {
-        ovs_mutex_lock(&dsa_mutex);
+        dsa_lock();
         dsa_pool_release(&dsa_pool, ctx->core_id, true);
-        ovs_mutex_unlock(&dsa_mutex);
+        dsa_unlock();
         ctx->chan = NULL;
         ctx->loaded = false;
+        dsa_vhost_thread_set(false, -1);
     }
 }
 
 /* Appends the copy policy in force, and any injected fault, to 's'. */
 static void
 dsa_policy_format(struct ds *s)
-    OVS_REQUIRES(dsa_mutex)
+    OVS_REQUIRES(dsa_mutex, dsa_pool.mutex)
 {
     enum dsa_engine_model model = dsa_engine_get_model();
     struct dsa_faults f;
@@ -590,8 +597,7 @@ dsa_show(struct ds *s)
 {
     bool hw = false, sw = false;
 
-    ovs_mutex_lock(&dsa_mutex);
-    dsa_init_state();
+    dsa_lock();
 
     ds_put_format(s, "ovs-dsa %s\n", OVS_DSA_VERSION);
     ds_put_cstr(s, "status: ");
@@ -666,7 +672,7 @@ dsa_show(struct ds *s)
         ds_put_format(s, " %s", dsa_restart_pending.names[i]);
     }
     ds_put_cstr(s, dsa_restart_pending.n ? "\n" : " no\n");
-    ovs_mutex_unlock(&dsa_mutex);
+    dsa_unlock();
 }
 
 /* Appends the counters of every running channel to 's': the copy-policy
@@ -675,7 +681,7 @@ void
 dsa_channels_stats(struct ds *s)
     OVS_EXCLUDED(dsa_mutex)
 {
-    ovs_mutex_lock(&dsa_mutex);
+    dsa_lock();
     for (size_t i = 0; i < dsa_pool.n_chans; i++) {
         const struct dsa_channel *ch = &dsa_pool.chans[i];
         struct rte_dma_stats st;
@@ -693,7 +699,7 @@ dsa_channels_stats(struct ds *s)
         }
         ds_put_char(s, '\n');
     }
-    ovs_mutex_unlock(&dsa_mutex);
+    dsa_unlock();
 }
 
 /* Zeroes the counters of every running channel. */
@@ -701,7 +707,7 @@ void
 dsa_channels_stats_clear(void)
     OVS_EXCLUDED(dsa_mutex)
 {
-    ovs_mutex_lock(&dsa_mutex);
+    dsa_lock();
     for (size_t i = 0; i < dsa_pool.n_chans; i++) {
         const struct dsa_channel *ch = &dsa_pool.chans[i];
 
@@ -710,7 +716,7 @@ dsa_channels_stats_clear(void)
             rte_dma_stats_reset(ch->dev_id, ch->vchan);
         }
     }
-    ovs_mutex_unlock(&dsa_mutex);
+    dsa_unlock();
 }
 
 static const struct dpdk_ext_class dsa_ext_class = {

@@ -99,6 +99,7 @@ cmd_pool(int argc, char *argv[])
     struct dsa_pool pool;
 
     dsa_pool_init(&pool);
+    ovs_mutex_lock(&pool.mutex);
     for (int i = 0; i < argc; i++) {
         char *op = argv[i], *arg = strchr(op, ':');
         unsigned int core = 0;
@@ -136,6 +137,7 @@ cmd_pool(int argc, char *argv[])
             ovs_fatal(0, "%s: unknown pool operation", argv[i]);
         }
     }
+    ovs_mutex_unlock(&pool.mutex);
     dsa_pool_destroy(&pool);
     return 0;
 }
@@ -400,7 +402,9 @@ cmd_engine(int argc, char *argv[])
     static struct test_copy copies[ENGINE_MAX_COPIES];
     struct rte_dma_fp_object dev, fp;
     unsigned int max_desc = 16, n_copies = 0, n_reported = 0;
-    unsigned int threshold = 256, watchdog = 100, quarantine = 1000;
+    unsigned int threshold = DSA_COPY_THRESHOLD_DEFAULT;
+    unsigned int watchdog = DSA_WATCHDOG_MS_DEFAULT;
+    unsigned int quarantine = DSA_QUARANTINE_MS_DEFAULT;
     struct dsa_engine *e;
     int i = 0;
 

@@ -10,7 +10,7 @@ DSA_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config patch
 python3 openvswitch-source libdpdk-dev librte-dma-skeleton23
 librte-dma-idxd23 librte-vhost23 librte-net-virtio23 librte-net-vhost23 libcap-ng-dev
 libssl-dev libnuma-dev libunbound-dev libunwind-dev iproute2 procps
-util-linux"
+util-linux clang"
 
 dsa_log () {
     printf '%s: %s\n' "$(basename "$0")" "$*" >&2

@@ -30,7 +30,7 @@
 
 #include "coverage.h"
 #include "dpdk-ext.h"
-#include "dsa-bringup.h"
+#include "dsa-host.h"
 #include "dsa-channel.h"
 #include "dsa-config.h"
 #include "dsa-eal.h"
@@ -385,12 +385,11 @@ dsa_run_hook(const struct smap *oc)
 static char *
 dsa_bringup_check(void)
 {
-    struct dsa_env env = { DSA_SYSFS_ROOT, "/etc", "modprobe" };
     struct ds s = DS_EMPTY_INITIALIZER;
     size_t n_vfio = 0, n_idxd = 0;
     struct dsa_host host;
 
-    dsa_host_scan(&env, &host);
+    dsa_host_scan(DSA_SYSFS_ROOT, "/etc", &host);
     for (size_t i = 0; i < host.n_devs; i++) {
         n_vfio += !strcmp(host.devs[i].driver, "vfio-pci");
         n_idxd += !strcmp(host.devs[i].driver, "idxd");

@@ -53,15 +53,16 @@ COVERAGE_DEFINE(dsa_pmd_no_channel);
 
 /* Lifecycle.
  *
- * The main thread parses other_config (dsa_run(), every bridge_run()) and
- * drives the pool of channels; PMD threads claim and release channels
- * themselves (dsa_pmd_*()), so that a channel changes hands only while its
- * previous user is not in the middle of using it.  To take channels back
- * (dsa-enable turned off, another ring size or device list) the main thread
- * sets 'dsa_stopping' and bumps 'dsa_gen'; each PMD thread notices on its
- * next iteration and releases; once none holds one, the main thread stops
- * the channels and, if still enabled, starts the new set.  Nothing waits:
- * dsa_run() just makes progress each time it is called. */
+ * The main thread parses other_config (dsa_run_hook(), every
+ * bridge_run()) and drives the pool of channels; PMD threads claim and
+ * release channels themselves (dsa_pmd_*()), so that a channel changes
+ * hands only while its previous user is not in the middle of using it.  To
+ * take channels back (dsa-enable turned off, another ring size or device
+ * list) the main thread sets 'dsa_stopping' and bumps 'dsa_gen'; each PMD
+ * thread notices on its next iteration and releases; once none holds one,
+ * the main thread stops the channels and, if still enabled, starts the new
+ * set.  Nothing waits: dsa_run_hook() just makes progress each time it is
+ * called. */
 
 static struct ovs_mutex dsa_mutex = OVS_MUTEX_INITIALIZER;
 

@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dsa-bringup.h"
 #include "dsa-config.h"
+#include "dsa-host.h"
 #include "svec.h"
 #include "util.h"
 
@@ -33,10 +33,9 @@
 void
 dsa_find_vfio_devices(const char *sysfs_root, struct svec *bdfs)
 {
-    struct dsa_env env = { sysfs_root, "/etc", "modprobe" };
     struct dsa_host host;
 
-    dsa_host_scan(&env, &host);
+    dsa_host_scan(sysfs_root, "/etc", &host);
     for (size_t i = 0; i < host.n_devs; i++) {
         const struct dsa_dev *d = &host.devs[i];
 

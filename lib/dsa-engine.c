@@ -272,11 +272,11 @@ dsa_faults_parse(int argc, const char *argv[], struct dsa_faults *f)
                 return xasprintf("%s: expected a percentage 0..100", arg);
             }
         } else if (!strncmp(arg, "error-seq=", 10)) {
-            if (sscanf(v, "%llu-%llu%n", &a, &b, &n) == 2 && !v[n]
+            if (ovs_scan(v, "%llu-%llu%n", &a, &b, &n) && !v[n]
                 && a >= 1 && b >= a) {
                 f->seq_first = a;
                 f->seq_last = b;
-            } else if (sscanf(v, "%llu%n", &a, &n) == 1 && !v[n] && a >= 1) {
+            } else if (ovs_scan(v, "%llu%n", &a, &n) && !v[n] && a >= 1) {
                 f->seq_first = f->seq_last = a;
             } else {
                 return xasprintf("%s: expected FIRST[-LAST], counted from 1",

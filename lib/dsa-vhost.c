@@ -854,6 +854,7 @@ static bool
 dsa_vdev_unregister(struct dsa_vdev *vdev, long long int deadline)
     OVS_REQUIRES(dsa_vhost_mutex)
 {
+    static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
     bool done = true;
 
     for (uint16_t q = 0; q < vdev->nr_vring; q++) {
@@ -862,8 +863,8 @@ dsa_vdev_unregister(struct dsa_vdev *vdev, long long int deadline)
         }
         if (!dsa_vq_drain_all(vdev, vdev->vid, q, false, deadline)
             || rte_vhost_async_channel_unregister(vdev->vid, q)) {
-            VLOG_WARN("%s: queue %u still has copies in flight or is busy: "
-                      "will retry", vdev->port->name, q);
+            VLOG_WARN_RL(&rl, "%s: queue %u still has copies in flight or "
+                         "is busy: will retry", vdev->port->name, q);
             done = false;
             continue;
         }

@@ -30,7 +30,7 @@
 
 #include "coverage.h"
 #include "dpdk-ext.h"
-#include "dsa-bringup.h"
+#include "dsa-host.h"
 #include "dsa-channel.h"
 #include "dsa-config.h"
 #include "dsa-eal.h"
@@ -53,15 +53,16 @@ COVERAGE_DEFINE(dsa_pmd_no_channel);
 
 /* Lifecycle.
  *
- * The main thread parses other_config (dsa_run(), every bridge_run()) and
- * drives the pool of channels; PMD threads claim and release channels
- * themselves (dsa_pmd_*()), so that a channel changes hands only while its
- * previous user is not in the middle of using it.  To take channels back
- * (dsa-enable turned off, another ring size or device list) the main thread
- * sets 'dsa_stopping' and bumps 'dsa_gen'; each PMD thread notices on its
- * next iteration and releases; once none holds one, the main thread stops
- * the channels and, if still enabled, starts the new set.  Nothing waits:
- * dsa_run() just makes progress each time it is called. */
+ * The main thread parses other_config (dsa_run_hook(), every
+ * bridge_run()) and drives the pool of channels; PMD threads claim and
+ * release channels themselves (dsa_pmd_*()), so that a channel changes
+ * hands only while its previous user is not in the middle of using it.  To
+ * take channels back (dsa-enable turned off, another ring size or device
+ * list) the main thread sets 'dsa_stopping' and bumps 'dsa_gen'; each PMD
+ * thread notices on its next iteration and releases; once none holds one,
+ * the main thread stops the channels and, if still enabled, starts the new
+ * set.  Nothing waits: dsa_run_hook() just makes progress each time it is
+ * called. */
 
 static struct ovs_mutex dsa_mutex = OVS_MUTEX_INITIALIZER;
 
@@ -403,12 +404,11 @@ dsa_run_hook(const struct smap *oc)
 static char *
 dsa_bringup_check(void)
 {
-    struct dsa_env env = { DSA_SYSFS_ROOT, "/etc", "modprobe" };
     struct ds s = DS_EMPTY_INITIALIZER;
     size_t n_vfio = 0, n_idxd = 0;
     struct dsa_host host;
 
-    dsa_host_scan(&env, &host);
+    dsa_host_scan(DSA_SYSFS_ROOT, "/etc", &host);
     for (size_t i = 0; i < host.n_devs; i++) {
         n_vfio += !strcmp(host.devs[i].driver, "vfio-pci");
         n_idxd += !strcmp(host.devs[i].driver, "idxd");

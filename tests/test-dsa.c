@@ -966,7 +966,7 @@ cmd_iova_guest(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 
     /* No real vhost device 3: DPDK's vhost library says so on stderr. */
     rte_log_set_global_level(RTE_LOG_CRIT);
-    dsa_vhost_set_port_policy(true, true);
+    dsa_vhost_set_port_policy(true, true, DSA_COPY_THRESHOLD_DEFAULT);
     dsa_vhost_driver_flags("vhu0", &flags);
     dsa_vhost_new_device(3, "vhu0");
     print_iova_map("device 3 attached");

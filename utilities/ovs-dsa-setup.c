@@ -26,11 +26,93 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dsa-bringup.h"
 #include "dsa-config.h"
+#include "dsa-host.h"
+#include "dsa-setup-plan.h"
 #include "openvswitch/dynamic-string.h"
 #include "smap.h"
 #include "util.h"
+
+/* Exit codes (documented in ovs-dsa-setup(8)). */
+#define DSA_EXIT_OK 0
+#define DSA_EXIT_REFUSED 1
+#define DSA_EXIT_USAGE 2
+#define DSA_EXIT_FAILED 3
+#define DSA_EXIT_NOT_ROOT 4
+
+/* Returns "yes" or "no". */
+static const char *
+dsa_yes(bool b)
+{
+    return b ? "yes" : "no";
+}
+
+/* Appends the 'status' report of 'host' to 's'. */
+static void
+dsa_host_format(const struct dsa_host *host, struct ds *s)
+{
+    ds_put_format(s, "host: iommu %s, vfio loaded %s, noiommu mode %s, "
+                  "vfio-pci loaded %s, denylist disabled %s, running as "
+                  "root %s\n", dsa_yes(host->iommu_present),
+                  dsa_yes(host->vfio_loaded), dsa_yes(host->noiommu_on),
+                  dsa_yes(host->vfio_pci_loaded),
+                  dsa_yes(host->denylist_disabled), dsa_yes(!geteuid()));
+    ds_put_cstr(s, "devices bound to vfio-pci:");
+    for (size_t i = 0; i < host->vfio_pci_bound.n; i++) {
+        ds_put_format(s, " %s", host->vfio_pci_bound.names[i]);
+    }
+    ds_put_cstr(s, host->vfio_pci_bound.n ? "\n" : " none\n");
+    ds_put_format(s, "%-13s %-6s %-4s %-9s %-9s %-8s %-8s %s\n", "BDF", "ID",
+                  "NUMA", "DRIVER", "OVERRIDE", "GROUP", "WQS", "READY");
+    for (size_t i = 0; i < host->n_devs; i++) {
+        const struct dsa_dev *d = &host->devs[i];
+        char wqs[16];
+        const char *ready;
+
+        snprintf(wqs, sizeof wqs, "%d/%d", d->n_wqs_enabled, d->n_wqs);
+        if (!strcmp(d->driver, "vfio-pci")) {
+            ready = "yes";
+        } else if (d->managed_by) {
+            ready = d->managed_by;
+        } else if (!strcmp(d->driver, "idxd") && d->n_wqs_enabled) {
+            ready = "no: idxd work queues enabled";
+        } else if (!host->iommu_present && !host->noiommu_on) {
+            ready = "no: no IOMMU and noiommu mode off";
+        } else if (dsa_id_denylisted(d->device_id)
+                   && !host->denylist_disabled) {
+            ready = "no: on vfio-pci's denylist";
+        } else {
+            ready = "no: not bound to vfio-pci";
+        }
+        ds_put_format(s, "%-13s %04x   %-4d %-9s %-9s %-8s %-8s %s\n",
+                      d->bdf, d->device_id, d->numa_node,
+                      d->driver[0] ? d->driver : "-",
+                      d->driver_override[0] ? d->driver_override : "-",
+                      d->iommu_group[0] ? d->iommu_group : "-", wqs, ready);
+    }
+}
+
+/* Appends to 's' a note for each DSA device id of 'host' that is on
+ * vfio-pci's denylist. */
+static void
+dsa_host_format_denylist(const struct dsa_host *host, struct ds *s)
+{
+    for (size_t i = 0; i < host->n_devs; i++) {
+        unsigned int id = host->devs[i].device_id;
+        const char *why = dsa_id_denylisted(id);
+        bool seen = false;
+
+        for (size_t j = 0; j < i; j++) {
+            seen = seen || host->devs[j].device_id == id;
+        }
+        if (why && !seen) {
+            ds_put_format(s, "note: %04x:%04x is on vfio-pci's denylist "
+                          "(%s): binding needs disable_denylist; do not hand "
+                          "these devices to untrusted users or VMs\n",
+                          DSA_PCI_VENDOR, id, why);
+        }
+    }
+}
 
 static void
 usage(void)
@@ -231,19 +313,11 @@ main(int argc, char *argv[])
         exit(DSA_EXIT_OK);
     }
 
-    dsa_host_scan(&env, &host);
+    dsa_host_scan(env.sysfs_root, env.etc_root, &host);
     dsa_plan_init(&plan);
     if (!strcmp(cmd, "status")) {
         dsa_host_format(&host, &out);
-        for (size_t i = 0; i < host.n_devs; i++) {
-            if (dsa_id_denylisted(host.devs[i].device_id)) {
-                ds_put_cstr(&out, "note: 8086:0b25 is on vfio-pci's denylist "
-                            "(Linux commit 95feb3160eef, CVE-2024-21823): "
-                            "binding needs disable_denylist; do not hand "
-                            "these devices to untrusted users or VMs\n");
-                break;
-            }
-        }
+        dsa_host_format_denylist(&host, &out);
         fputs(ds_cstr(&out), stdout);
         goto out;
     }
@@ -277,9 +351,9 @@ main(int argc, char *argv[])
         goto out;
     }
     ds_clear(&out);
-    rc = dsa_plan_apply(&env, &plan, &out);
-    if (rc) {
+    if (dsa_plan_apply(&env, &plan, &out)) {
         fprintf(stderr, "%s", ds_cstr(&out));
+        rc = DSA_EXIT_FAILED;
         goto out;
     }
     if (!strcmp(cmd, "apply")) {

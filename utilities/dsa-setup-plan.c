@@ -14,11 +14,11 @@
  * limitations under the License.
  */
 
+
 #include <config.h>
 
-#include "dsa-bringup.h"
+#include "dsa-setup-plan.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,337 +31,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "util.h"
 
-/* PCI device ids of DSA functions.  DPDK 22.11's idxd driver knows the
- * first; later DPDK releases add the others. */
-static const struct {
-    unsigned int id;
-    const char *name;
-    bool denylisted;            /* On vfio-pci's denylist (Linux commit
-                                 * 95feb3160eef, CVE-2024-21823: an erratum
-                                 * makes SPR DSA/IAX unsafe to hand to
-                                 * untrusted users). */
-    bool dpdk;                  /* DPDK 22.11's idxd driver probes it. */
-} dsa_ids[] = {
-    { 0x0b25, "Sapphire Rapids DSA", true, true },
-    { 0x11fb, "Granite Rapids-D DSA", false, false },
-    { 0x1212, "Diamond Rapids DSA", false, false },
-};
-
-/* Returns the index of DSA device id 'device' in 'dsa_ids', or -1. */
-static int
-dsa_id_find(unsigned int device)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(dsa_ids); i++) {
-        if (dsa_ids[i].id == device) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-bool
-dsa_id_is_dsa(unsigned int vendor, unsigned int device)
-{
-    return vendor == 0x8086 && dsa_id_find(device) >= 0;
-}
-
-/* Returns true if DPDK's idxd driver can drive DSA device id 'device'. */
-bool
-dsa_id_dpdk_probes(unsigned int device)
-{
-    int i = dsa_id_find(device);
-
-    return i >= 0 && dsa_ids[i].dpdk;
-}
-
-bool
-dsa_id_denylisted(unsigned int device)
-{
-    int i = dsa_id_find(device);
-
-    return i >= 0 && dsa_ids[i].denylisted;
-}
-
-/* Reads sysfs attribute 'dir'/'name' into 'buf' without its trailing
- * newline.  Returns false if it cannot be read. */
-static bool
-dsa_read_attr(const char *dir, const char *name, char *buf, size_t size)
-{
-    char *path = xasprintf("%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    bool ok = f && fgets(buf, size, f);
-
-    if (ok) {
-        buf[strcspn(buf, "\n")] = '\0';
-    }
-    if (f) {
-        fclose(f);
-    }
-    free(path);
-    return ok;
-}
-
-/* Stores in 'buf' the last component of symlink 'dir'/'name', or "". */
-static void
-dsa_read_link(const char *dir, const char *name, char *buf, size_t size)
-{
-    char *path = xasprintf("%s/%s", dir, name);
-    char target[512];
-    ssize_t len = readlink(path, target, sizeof target - 1);
-
-    buf[0] = '\0';
-    if (len > 0) {
-        target[len] = '\0';
-        const char *base = strrchr(target, '/');
-        ovs_strlcpy(buf, base ? base + 1 : target, size);
-    }
-    free(path);
-}
-
-static bool
-dsa_exists(const char *root, const char *rel)
-{
-    char *path = xasprintf("%s/%s", root, rel);
-    struct stat st;
-    bool ok = !stat(path, &st);
-
-    free(path);
-    return ok;
-}
-
-/* Returns true if directory 'root'/'rel' has an entry. */
-static bool
-dsa_dir_has_entries(const char *root, const char *rel)
-{
-    char *path = xasprintf("%s/%s", root, rel);
-    DIR *dir = opendir(path);
-    struct dirent *de;
-    bool any = false;
-
-    while (dir && !any && (de = readdir(dir))) {
-        any = de->d_name[0] != '.';
-    }
-    if (dir) {
-        closedir(dir);
-    }
-    free(path);
-    return any;
-}
-
-/* Returns true if module parameter 'module'/'param' reads Y or 1. */
-static bool
-dsa_param_on(const char *root, const char *module, const char *param)
-{
-    char *dir = xasprintf("%s/module/%s/parameters", root, module);
-    char buf[16];
-    bool on = dsa_read_attr(dir, param, buf, sizeof buf)
-              && (buf[0] == 'Y' || buf[0] == '1');
-
-    free(dir);
-    return on;
-}
-
-/* Counts the idxd work queues of PCI function directory 'dev' and how many
- * are enabled: 'dev'/dsaN/wqN.M/state. */
-static void
-dsa_count_wqs(const char *dev, struct dsa_dev *d)
-{
-    DIR *dir = opendir(dev);
-    struct dirent *de;
-
-    while (dir && (de = readdir(dir))) {
-        if (strncmp(de->d_name, "dsa", 3)) {
-            continue;
-        }
-        char *sub = xasprintf("%s/%s", dev, de->d_name);
-        DIR *wqs = opendir(sub);
-        struct dirent *wq;
-
-        while (wqs && (wq = readdir(wqs))) {
-            char *wqdir = xasprintf("%s/%s", sub, wq->d_name);
-            char state[32];
-
-            if (!strncmp(wq->d_name, "wq", 2)
-                && dsa_read_attr(wqdir, "state", state, sizeof state)) {
-                d->n_wqs++;
-                d->n_wqs_enabled += !strcmp(state, "enabled");
-            }
-            free(wqdir);
-        }
-        if (wqs) {
-            closedir(wqs);
-        }
-        free(sub);
-    }
-    if (dir) {
-        closedir(dir);
-    }
-}
-
-/* Returns who else manages PCI function 'bdf', or NULL. */
-static const char *
-dsa_managed_by(const char *etc_root, const char *bdf)
-{
-    char *rel = xasprintf("driverctl.d/pci-%s", bdf);
-    const char *who = dsa_exists(etc_root, rel) ? "driverctl" : NULL;
-    char *path = xasprintf("%s/dpdk/interfaces", etc_root);
-    FILE *f = fopen(path, "r");
-    char line[256];
-
-    while (!who && f && fgets(line, sizeof line, f)) {
-        char *hash = strchr(line, '#');
-
-        if (hash) {
-            *hash = '\0';
-        }
-        if (strstr(line, bdf) || strstr(line, bdf + 5)) {
-            who = "/etc/dpdk/interfaces";
-        }
-    }
-    if (f) {
-        fclose(f);
-    }
-    free(path);
-    free(rel);
-    return who;
-}
-
-static int
-dsa_dev_cmp(const void *a_, const void *b_)
-{
-    const struct dsa_dev *a = a_, *b = b_;
-
-    return strcmp(a->bdf, b->bdf);
-}
-
-/* Finds the DSA functions and the vfio state of the host. */
-void
-dsa_host_scan(const struct dsa_env *env, struct dsa_host *host)
-{
-    char *pci = xasprintf("%s/bus/pci/devices", env->sysfs_root);
-    DIR *dir = opendir(pci);
-    struct dirent *de;
-    size_t allocated = 0;
-
-    memset(host, 0, sizeof *host);
-    svec_init(&host->vfio_pci_bound);
-    host->iommu_present = dsa_dir_has_entries(env->sysfs_root,
-                                              "class/iommu");
-    host->vfio_loaded = dsa_exists(env->sysfs_root, "module/vfio");
-    host->noiommu_on = dsa_param_on(env->sysfs_root, "vfio",
-                                    "enable_unsafe_noiommu_mode");
-    host->vfio_pci_loaded = dsa_exists(env->sysfs_root, "module/vfio_pci");
-    host->denylist_disabled = dsa_param_on(env->sysfs_root, "vfio_pci",
-                                           "disable_denylist");
-
-    while (dir && (de = readdir(dir))) {
-        char *dev = xasprintf("%s/%s", pci, de->d_name);
-        char vendor[16], device[16], driver[32];
-        unsigned int v, d;
-
-        dsa_read_link(dev, "driver", driver, sizeof driver);
-        if (!strcmp(driver, "vfio-pci")) {
-            svec_add(&host->vfio_pci_bound, de->d_name);
-        }
-        if (de->d_name[0] != '.'
-            && dsa_read_attr(dev, "vendor", vendor, sizeof vendor)
-            && dsa_read_attr(dev, "device", device, sizeof device)
-            && sscanf(vendor, "%x", &v) == 1 && sscanf(device, "%x", &d) == 1
-            && dsa_id_is_dsa(v, d)) {
-            struct dsa_dev *x;
-            char buf[32];
-
-            if (host->n_devs >= allocated) {
-                host->devs = x2nrealloc(host->devs, &allocated,
-                                        sizeof *host->devs);
-            }
-            x = &host->devs[host->n_devs++];
-            memset(x, 0, sizeof *x);
-            ovs_strlcpy(x->bdf, de->d_name, sizeof x->bdf);
-            x->device_id = d;
-            x->numa_node = (dsa_read_attr(dev, "numa_node", buf, sizeof buf)
-                            ? atoi(buf) : -1);
-            ovs_strlcpy(x->driver, driver, sizeof x->driver);
-            if (dsa_read_attr(dev, "driver_override", buf, sizeof buf)
-                && strcmp(buf, "(null)")) {
-                ovs_strlcpy(x->driver_override, buf,
-                            sizeof x->driver_override);
-            }
-            dsa_read_link(dev, "iommu_group", x->iommu_group,
-                          sizeof x->iommu_group);
-            dsa_count_wqs(dev, x);
-            x->managed_by = dsa_managed_by(env->etc_root, x->bdf);
-        }
-        free(dev);
-    }
-    if (dir) {
-        closedir(dir);
-    }
-    free(pci);
-    if (host->n_devs) {
-        qsort(host->devs, host->n_devs, sizeof *host->devs, dsa_dev_cmp);
-    }
-    svec_sort(&host->vfio_pci_bound);
-}
-
-void
-dsa_host_destroy(struct dsa_host *host)
-{
-    free(host->devs);
-    svec_destroy(&host->vfio_pci_bound);
-}
-
-static const char *
-dsa_yes(bool b)
-{
-    return b ? "yes" : "no";
-}
-
-/* Appends the 'status' report of 'host' to 's'. */
-void
-dsa_host_format(const struct dsa_host *host, struct ds *s)
-{
-    ds_put_format(s, "host: iommu %s, vfio loaded %s, noiommu mode %s, "
-                  "vfio-pci loaded %s, denylist disabled %s, running as "
-                  "root %s\n", dsa_yes(host->iommu_present),
-                  dsa_yes(host->vfio_loaded), dsa_yes(host->noiommu_on),
-                  dsa_yes(host->vfio_pci_loaded),
-                  dsa_yes(host->denylist_disabled), dsa_yes(!geteuid()));
-    ds_put_cstr(s, "devices bound to vfio-pci:");
-    for (size_t i = 0; i < host->vfio_pci_bound.n; i++) {
-        ds_put_format(s, " %s", host->vfio_pci_bound.names[i]);
-    }
-    ds_put_cstr(s, host->vfio_pci_bound.n ? "\n" : " none\n");
-    ds_put_format(s, "%-13s %-6s %-4s %-9s %-9s %-8s %-8s %s\n", "BDF", "ID",
-                  "NUMA", "DRIVER", "OVERRIDE", "GROUP", "WQS", "READY");
-    for (size_t i = 0; i < host->n_devs; i++) {
-        const struct dsa_dev *d = &host->devs[i];
-        char wqs[16];
-        const char *ready;
-
-        snprintf(wqs, sizeof wqs, "%d/%d", d->n_wqs_enabled, d->n_wqs);
-        if (!strcmp(d->driver, "vfio-pci")) {
-            ready = "yes";
-        } else if (d->managed_by) {
-            ready = d->managed_by;
-        } else if (!strcmp(d->driver, "idxd") && d->n_wqs_enabled) {
-            ready = "no: idxd work queues enabled";
-        } else if (!host->iommu_present && !host->noiommu_on) {
-            ready = "no: no IOMMU and noiommu mode off";
-        } else if (dsa_id_denylisted(d->device_id)
-                   && !host->denylist_disabled) {
-            ready = "no: on vfio-pci's denylist";
-        } else {
-            ready = "no: not bound to vfio-pci";
-        }
-        ds_put_format(s, "%-13s %04x   %-4d %-9s %-9s %-8s %-8s %s\n",
-                      d->bdf, d->device_id, d->numa_node,
-                      d->driver[0] ? d->driver : "-",
-                      d->driver_override[0] ? d->driver_override : "-",
-                      d->iommu_group[0] ? d->iommu_group : "-", wqs, ready);
-    }
-}
-
+/* Initializes 'plan' empty. */
 void
 dsa_plan_init(struct dsa_plan *plan)
 {
@@ -371,6 +41,7 @@ dsa_plan_init(struct dsa_plan *plan)
     svec_init(&plan->devices);
 }
 
+/* Frees what 'plan' holds. */
 void
 dsa_plan_destroy(struct dsa_plan *plan)
 {
@@ -408,6 +79,8 @@ dsa_plan_add(struct dsa_plan *plan, enum dsa_step_kind kind,
     st->undo_value = xstrdup(undo_value ? undo_value : "");
 }
 
+/* Appends to 'plan' a write of 'value' to sysfs file 'path', undone by
+ * writing 'undo_value' to 'undo_path' (NULL: nothing to undo). */
 static void
 dsa_write_step(struct dsa_plan *plan, const char *path, const char *value,
                const char *undo_path, const char *undo_value)
@@ -416,6 +89,7 @@ dsa_write_step(struct dsa_plan *plan, const char *path, const char *value,
                  undo_path, undo_value);
 }
 
+/* Returns the DSA function of 'host' at PCI address 'bdf', or NULL. */
 static const struct dsa_dev *
 dsa_host_find(const struct dsa_host *host, const char *bdf)
 {
@@ -442,13 +116,15 @@ dsa_plan_compute(const struct dsa_host *host, const struct dsa_env *env,
         const char *bdf = opts->devices.names[i];
 
         if (!dsa_host_find(host, bdf)) {
-            char *rel = xasprintf("bus/pci/devices/%s", bdf);
+            char *path = xasprintf("%s/bus/pci/devices/%s", env->sysfs_root,
+                                   bdf);
+            struct stat st;
 
             svec_add_nocopy(&plan->refusals, xasprintf(
-                "%s: %s", bdf, dsa_exists(env->sysfs_root, rel)
+                "%s: %s", bdf, !stat(path, &st)
                 ? "not a DSA device (vendor:device is not a known DSA id)"
                 : "no such PCI device"));
-            free(rel);
+            free(path);
         }
     }
     for (size_t i = 0; i < host->n_devs; i++) {
@@ -654,6 +330,8 @@ dsa_write(const struct dsa_env *env, const char *rel, const char *value,
     return error;
 }
 
+/* Does one step of 'kind' (see struct dsa_step).  Returns 0 or a positive
+ * errno-style code, with a description in 'err'. */
 static int
 dsa_do(const struct dsa_env *env, enum dsa_step_kind kind, const char *arg,
        const char *value, struct ds *err)
@@ -669,8 +347,9 @@ dsa_do(const struct dsa_env *env, enum dsa_step_kind kind, const char *arg,
     return EINVAL;
 }
 
-/* Applies 'plan'.  On a failed step, undoes the steps done, in reverse,
- * and returns DSA_EXIT_FAILED with the step, path and errno in 'log'. */
+/* Applies 'plan'.  Returns 0, or, on a failed step, undoes the steps done,
+ * in reverse, and returns the step's positive errno-style code, with the
+ * step, path and error in 'log'. */
 int
 dsa_plan_apply(const struct dsa_env *env, const struct dsa_plan *plan,
                struct ds *log)
@@ -678,8 +357,9 @@ dsa_plan_apply(const struct dsa_env *env, const struct dsa_plan *plan,
     for (size_t i = 0; i < plan->n_steps; i++) {
         const struct dsa_step *st = &plan->steps[i];
         struct ds err = DS_EMPTY_INITIALIZER;
+        int error = dsa_do(env, st->kind, st->arg, st->value, &err);
 
-        if (!dsa_do(env, st->kind, st->arg, st->value, &err)) {
+        if (!error) {
             ds_destroy(&err);
             continue;
         }
@@ -703,9 +383,9 @@ dsa_plan_apply(const struct dsa_env *env, const struct dsa_plan *plan,
             }
             ds_destroy(&uerr);
         }
-        return DSA_EXIT_FAILED;
+        return error;
     }
-    return DSA_EXIT_OK;
+    return 0;
 }
 
 /* Records in 'path', for 'revert', the driver and override each device of

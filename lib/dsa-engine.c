@@ -137,7 +137,7 @@ struct dsa_engine {
     uint32_t err_acc;               /* Accumulators of the injected */
     uint32_t full_acc;              /* rates. */
 
-    struct dsa_engine_stats st;
+    atomic_uint64_t st[DSA_ENGINE_N_STATS];  /* enum dsa_engine_stat. */
     uint64_t base[DSA_ENGINE_N_STATS];  /* Values at the last clear (main
                                          * thread). */
 };
@@ -145,15 +145,33 @@ struct dsa_engine {
 /* Engines installed over DPDK dmadevs, by dmadev id (main thread). */
 static struct dsa_engine *dsa_engines[RTE_DMADEV_DEFAULT_MAX];
 
-/* Adds 'n' to counter 'c' of the single writer of the moment: no atomic
- * read-modify-write is needed. */
+/* Names of the counters (enum dsa_engine_stat), in dsa/stats-show, its
+ * JSON form and the tools that read it. */
+const char *const dsa_engine_stat_names[DSA_ENGINE_N_STATS] = {
+    [DSA_ENGINE_STAT_DMA] = "dma-copies",
+    [DSA_ENGINE_STAT_CPU_SMALL] = "below-threshold",
+    [DSA_ENGINE_STAT_CPU_FULL] = "ring-full",
+    [DSA_ENGINE_STAT_CPU_QUARANTINE] = "quarantined",
+    [DSA_ENGINE_STAT_CPU_INLINE] = "inline",
+    [DSA_ENGINE_STAT_SKIPPED] = "skipped",
+    [DSA_ENGINE_STAT_ERRORS] = "errors",
+    [DSA_ENGINE_STAT_REDONE] = "redone",
+    [DSA_ENGINE_STAT_LOST] = "lost",
+    [DSA_ENGINE_STAT_QUARANTINES] = "quarantines",
+    [DSA_ENGINE_STAT_WEDGES] = "wedged",
+    [DSA_ENGINE_STAT_INJ_ERRORS] = "injected-errors",
+    [DSA_ENGINE_STAT_INJ_FULL] = "injected-ring-full",
+};
+
+/* Adds one to counter 'type' of 'e', whose single writer of the moment is
+ * the caller: no atomic read-modify-write is needed. */
 static inline void
-dsa_cnt_add(atomic_uint64_t *c, uint64_t n)
+dsa_stat_inc(struct dsa_engine *e, enum dsa_engine_stat type)
 {
     uint64_t v;
 
-    atomic_read_relaxed(c, &v);
-    atomic_store_relaxed(c, v + n);
+    atomic_read_relaxed(&e->st[type], &v);
+    atomic_store_relaxed(&e->st[type], v + 1);
 }
 
 static uint64_t
@@ -164,6 +182,30 @@ dsa_cnt_get(const atomic_uint64_t *c_)
 
     atomic_read_relaxed(c, &v);
     return v;
+}
+
+/* Stores in 'v' the counters of 'e' since they were last cleared, indexed
+ * by enum dsa_engine_stat. */
+void
+dsa_engine_read_counters(const struct dsa_engine *e,
+                         uint64_t v[DSA_ENGINE_N_STATS])
+{
+    for (size_t i = 0; i < DSA_ENGINE_N_STATS; i++) {
+        v[i] = dsa_cnt_get(&e->st[i]) - e->base[i];
+    }
+}
+
+/* Returns the copies the CPU did, of counters 'v'. */
+static uint64_t
+dsa_engine_cpu_copies(const uint64_t v[DSA_ENGINE_N_STATS])
+{
+    uint64_t n = 0;
+
+    for (int i = DSA_ENGINE_STAT_CPU_FIRST; i <= DSA_ENGINE_STAT_CPU_LAST;
+         i++) {
+        n += v[i];
+    }
+    return n;
 }
 
 /* Sets the copy policy: copies shorter than 'threshold' bytes go to the
@@ -389,7 +431,7 @@ dsa_engine_cpu_copy(struct dsa_engine *e, const struct dsa_op *op)
     if (OVS_LIKELY(dsa_iova_cpu_copy(op->dst, op->src, op->len))) {
         return true;
     }
-    dsa_cnt_add(&e->st.lost, 1);
+    dsa_stat_inc(e, DSA_ENGINE_STAT_LOST);
     COVERAGE_INC(dsa_engine_lost);
     VLOG_ERR_RL(&rl, "DMA channel %s: cannot translate IOVA 0x%"PRIx64
                 " or 0x%"PRIx64" for a CPU copy: %"PRIu32" bytes not copied",
@@ -410,7 +452,7 @@ dsa_engine_redo_device_copies(struct dsa_engine *e)
 
         if (op->state == DSA_OP_DEVICE) {
             dsa_engine_cpu_copy(e, op);
-            dsa_cnt_add(&e->st.redone, 1);
+            dsa_stat_inc(e, DSA_ENGINE_STAT_REDONE);
             op->state = DSA_OP_DONE;
         }
     }
@@ -493,10 +535,10 @@ dsa_engine_quarantine(struct dsa_engine *e, enum dsa_engine_reason reason)
     atomic_store_relaxed(&e->state, DSA_ENGINE_QUARANTINED);
     atomic_store_relaxed(&e->reason, reason);
     atomic_store_relaxed(&e->retry_at, dsa_engine_now(e) + e->backoff_ms);
-    dsa_cnt_add(&e->st.quarantines, 1);
+    dsa_stat_inc(e, DSA_ENGINE_STAT_QUARANTINES);
     COVERAGE_INC(dsa_engine_quarantine);
     if (reason == DSA_REASON_WEDGED) {
-        dsa_cnt_add(&e->st.wedges, 1);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_WEDGES);
         COVERAGE_INC(dsa_engine_wedge);
     }
     VLOG_WARN_RL(&rl, "DMA channel %s quarantined (%s): its copies are "
@@ -579,12 +621,12 @@ dsa_engine_harvest(struct dsa_engine *e, uint16_t vchan)
                 memset((void *) (uintptr_t) op->dst, 0xee, op->len);
             }
             dsa_engine_cpu_copy(e, op);
-            dsa_cnt_add(&e->st.errors, 1);
-            dsa_cnt_add(&e->st.redone, 1);
+            dsa_stat_inc(e, DSA_ENGINE_STAT_ERRORS);
+            dsa_stat_inc(e, DSA_ENGINE_STAT_REDONE);
             COVERAGE_INC(dsa_engine_copy_error);
             e->consecutive_errors++;
         } else {
-            dsa_cnt_add(&e->st.dma, 1);
+            dsa_stat_inc(e, DSA_ENGINE_STAT_DMA);
             e->consecutive_errors = 0;
             if (++e->ok_streak == DSA_ENGINE_RECOVERED) {
                 e->backoff_ms = 0;
@@ -673,7 +715,7 @@ dsa_engine_device_copy(struct dsa_engine *e, struct dsa_op *op,
     int idx;
 
     if (OVS_UNLIKELY(dsa_fault_hit(e->faults.full_ppm, &e->full_acc))) {
-        dsa_cnt_add(&e->st.inj_full, 1);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_INJ_FULL);
         idx = -ENOSPC;
     } else if (OVS_UNLIKELY(!e->dev_room) && !dsa_engine_dev_room(e, vchan)) {
         idx = -ENOSPC;
@@ -693,17 +735,17 @@ dsa_engine_device_copy(struct dsa_engine *e, struct dsa_op *op,
                          || (e->seq >= e->faults.seq_first
                              && e->seq <= e->faults.seq_last))) {
             op->fail = true;
-            dsa_cnt_add(&e->st.inj_errors, 1);
+            dsa_stat_inc(e, DSA_ENGINE_STAT_INJ_ERRORS);
         }
     } else if (idx == -ENOSPC) {
         COVERAGE_INC(dsa_engine_ring_full);
         dsa_engine_cpu_copy(e, op);
-        dsa_cnt_add(&e->st.cpu_full, 1);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_CPU_FULL);
     } else {
         COVERAGE_INC(dsa_engine_copy_error);
         dsa_engine_cpu_copy(e, op);
-        dsa_cnt_add(&e->st.errors, 1);
-        dsa_cnt_add(&e->st.redone, 1);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_ERRORS);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_REDONE);
     }
 }
 
@@ -741,15 +783,15 @@ dsa_engine_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
     atomic_read_relaxed(&dsa_threshold, &threshold);
     if (OVS_UNLIKELY(model == DSA_MODEL_INLINE)) {
         dsa_engine_cpu_copy(e, op);
-        dsa_cnt_add(&e->st.cpu_inline, 1);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_CPU_INLINE);
     } else if (OVS_UNLIKELY(model == DSA_MODEL_IDEAL)) {
-        dsa_cnt_add(&e->st.skipped, 1);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_SKIPPED);
     } else if (len < threshold && dsa_iova_cpu_copy(dst, src, len)) {
         /* (A copy the CPU cannot translate may still go to the device.) */
-        dsa_cnt_add(&e->st.cpu_small, 1);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_CPU_SMALL);
     } else if (OVS_UNLIKELY(state != DSA_ENGINE_ACTIVE)) {
         dsa_engine_cpu_copy(e, op);
-        dsa_cnt_add(&e->st.cpu_quarantine, 1);
+        dsa_stat_inc(e, DSA_ENGINE_STAT_CPU_QUARANTINE);
     } else {
         dsa_engine_device_copy(e, op, vchan, head, flags);
     }
@@ -888,42 +930,67 @@ dsa_engine_fast_path(struct dsa_engine *e, struct rte_dma_fp_object *obj)
     obj->burst_capacity = dsa_engine_burst_capacity;
 }
 
-/* Appends the state of 'e' to 's' and, with 'stats', its counters. */
+/* Returns the copies 'e' has not reported done yet. */
+static uint16_t
+dsa_engine_in_flight(const struct dsa_engine *e)
+{
+    uint16_t head, tail;
+
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->head, &head);
+    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->tail, &tail);
+    return head - tail;
+}
+
+/* The state of an engine, as shown. */
+struct dsa_engine_view {
+    int state;                  /* enum dsa_engine_state. */
+    const char *reason;         /* Why not in service. */
+    long long int retry_in;     /* DSA_ENGINE_QUARANTINED: ms to the retry. */
+    int stop_error;             /* DSA_ENGINE_FAILED: the stop's errno... */
+    uint32_t stranded;          /* ...and the copies left on the device. */
+};
+
+/* Reads the state of 'e' into 'view'. */
+static void
+dsa_engine_view(const struct dsa_engine *e_, struct dsa_engine_view *view)
+{
+    struct dsa_engine *e = CONST_CAST(struct dsa_engine *, e_);
+    long long int retry_at;
+    int reason;
+
+    memset(view, 0, sizeof *view);
+    atomic_read_relaxed(&e->state, &view->state);
+    atomic_read_relaxed(&e->reason, &reason);
+    view->reason = dsa_engine_reason_str(reason);
+    if (view->state == DSA_ENGINE_QUARANTINED) {
+        atomic_read_relaxed(&e->retry_at, &retry_at);
+        view->retry_in = MAX(retry_at - e->ctl.now(), 0);
+    } else if (view->state == DSA_ENGINE_FAILED) {
+        atomic_read_relaxed(&e->stop_error, &view->stop_error);
+        atomic_read_relaxed(&e->stranded, &view->stranded);
+    }
+}
+
+/* Appends the state of 'e' to 's' and, with 'stats', its counters, by the
+ * names of dsa_engine_stat_names[]: the CPU's copies summed up as
+ * "cpu-copies" and detailed in parentheses, the copies in flight before
+ * the injected faults. */
 void
 dsa_engine_describe(const struct dsa_engine *e, struct ds *s, bool stats)
 {
-    const atomic_uint64_t *c = (const atomic_uint64_t *) &e->st;
     uint64_t v[DSA_ENGINE_N_STATS];
-    uint16_t head, tail;
-    int state, reason;
+    struct dsa_engine_view view;
 
-    for (size_t i = 0; i < DSA_ENGINE_N_STATS; i++) {
-        v[i] = dsa_cnt_get(&c[i]) - e->base[i];
-    }
-    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->state, &state);
-    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->reason,
-                        &reason);
-    if (state == DSA_ENGINE_QUARANTINED) {
-        long long int retry_at;
-
-        atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->retry_at,
-                            &retry_at);
+    dsa_engine_view(e, &view);
+    if (view.state == DSA_ENGINE_QUARANTINED) {
         ds_put_format(s, "quarantined (%s), device retried in %lld ms",
-                      dsa_engine_reason_str(reason),
-                      MAX(retry_at - e->ctl.now(), 0));
-    } else if (state == DSA_ENGINE_FAILED) {
-        uint32_t stranded;
-        int err;
-
-        atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->stop_error,
-                            &err);
-        atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->stranded,
-                            &stranded);
+                      view.reason, view.retry_in);
+    } else if (view.state == DSA_ENGINE_FAILED) {
         ds_put_format(s, "out of service (stop failed: %s; %s), ",
-                      ovs_strerror(err), dsa_engine_reason_str(reason));
-        if (stranded) {
+                      ovs_strerror(view.stop_error), view.reason);
+        if (view.stranded) {
             ds_put_format(s, "%"PRIu32" copies left on the device",
-                          stranded);
+                          view.stranded);
         } else {
             ds_put_cstr(s, "no copy left on the device");
         }
@@ -933,18 +1000,22 @@ dsa_engine_describe(const struct dsa_engine *e, struct ds *s, bool stats)
     if (!stats) {
         return;
     }
-    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->head, &head);
-    atomic_read_relaxed(&CONST_CAST(struct dsa_engine *, e)->tail, &tail);
-    ds_put_format(s, ", dma-copies %"PRIu64", cpu-copies %"PRIu64
-                  " (below-threshold %"PRIu64", ring-full %"PRIu64
-                  ", quarantined %"PRIu64", inline %"PRIu64")"
-                  ", skipped %"PRIu64", errors %"PRIu64", redone %"PRIu64
-                  ", lost %"PRIu64", quarantines %"PRIu64", wedged %"PRIu64
-                  ", in-flight %u, injected-errors %"PRIu64
-                  ", injected-ring-full %"PRIu64,
-                  v[0], v[1] + v[2] + v[3] + v[4], v[1], v[2], v[3], v[4],
-                  v[5], v[6], v[7], v[8], v[9], v[10],
-                  (uint16_t) (head - tail), v[11], v[12]);
+    dsa_engine_read_counters(e, v);
+    for (int i = 0; i < DSA_ENGINE_N_STATS; i++) {
+        if (i == DSA_ENGINE_STAT_CPU_FIRST) {
+            ds_put_format(s, ", cpu-copies %"PRIu64" (",
+                          dsa_engine_cpu_copies(v));
+        } else {
+            if (i == DSA_ENGINE_STAT_INJ_ERRORS) {
+                ds_put_format(s, ", in-flight %u", dsa_engine_in_flight(e));
+            }
+            ds_put_cstr(s, ", ");
+        }
+        ds_put_format(s, "%s %"PRIu64, dsa_engine_stat_names[i], v[i]);
+        if (i == DSA_ENGINE_STAT_CPU_LAST) {
+            ds_put_char(s, ')');
+        }
+    }
 }
 
 /* dmadev control functions of the layer: DPDK's, with DPDK's negative
@@ -1062,10 +1133,8 @@ dsa_engine_stats_clear(int16_t dev_id)
 
     if (dev_id >= 0 && dev_id < ARRAY_SIZE(dsa_engines)
         && (e = dsa_engines[dev_id])) {
-        const atomic_uint64_t *c = (const atomic_uint64_t *) &e->st;
-
         for (size_t i = 0; i < DSA_ENGINE_N_STATS; i++) {
-            e->base[i] = dsa_cnt_get(&c[i]);
+            e->base[i] = dsa_cnt_get(&e->st[i]);
         }
     }
 }

@@ -86,29 +86,37 @@ struct dsa_faults {
     bool stop_fails;            /* Stopping the device fails (EIO). */
 };
 
-/* Counters of one channel's layer.  Each is written by one thread at a
- * time (vhost's channel lock) and read by any. */
-struct dsa_engine_stats {
-    atomic_uint64_t dma;            /* Copies completed by the device. */
-    atomic_uint64_t cpu_small;      /* CPU: below the threshold. */
-    atomic_uint64_t cpu_full;       /* CPU: device ring full. */
-    atomic_uint64_t cpu_quarantine; /* CPU: channel quarantined. */
-    atomic_uint64_t cpu_inline;     /* CPU: inline model. */
-    atomic_uint64_t skipped;        /* Not copied: ideal model. */
-    atomic_uint64_t errors;         /* Device copies failed or refused. */
-    atomic_uint64_t redone;         /* Device copies redone by the CPU
+/* Counters of one channel's layer, by index.  Each is written by one
+ * thread at a time (vhost's channel lock) and read by any.  Their names, in
+ * dsa/stats-show and its JSON form, are dsa_engine_stat_names[]. */
+enum dsa_engine_stat {
+    DSA_ENGINE_STAT_DMA,            /* Copies completed by the device. */
+    DSA_ENGINE_STAT_CPU_SMALL,      /* CPU: below the threshold.  First of
+                                     * the copies done by the CPU... */
+    DSA_ENGINE_STAT_CPU_FULL,       /* CPU: device ring full. */
+    DSA_ENGINE_STAT_CPU_QUARANTINE, /* CPU: channel quarantined. */
+    DSA_ENGINE_STAT_CPU_INLINE,     /* CPU: inline model.  ...and last. */
+    DSA_ENGINE_STAT_SKIPPED,        /* Not copied: ideal model. */
+    DSA_ENGINE_STAT_ERRORS,         /* Device copies failed or refused. */
+    DSA_ENGINE_STAT_REDONE,         /* Device copies redone by the CPU
                                      * (failed, or stranded on a stopped
                                      * device). */
-    atomic_uint64_t lost;           /* Copies neither side could do: the
+    DSA_ENGINE_STAT_LOST,           /* Copies neither side could do: the
                                      * address could not be translated. */
-    atomic_uint64_t quarantines;    /* Times quarantined. */
-    atomic_uint64_t wedges;         /* ... of which for completing
+    DSA_ENGINE_STAT_QUARANTINES,    /* Times quarantined. */
+    DSA_ENGINE_STAT_WEDGES,         /* ... of which for completing
                                      * nothing. */
-    atomic_uint64_t inj_errors;     /* Injected: failed copies. */
-    atomic_uint64_t inj_full;       /* Injected: ring-full refusals. */
+    DSA_ENGINE_STAT_INJ_ERRORS,     /* Injected: failed copies. */
+    DSA_ENGINE_STAT_INJ_FULL,       /* Injected: ring-full refusals. */
+    DSA_ENGINE_N_STATS
 };
-#define DSA_ENGINE_N_STATS (sizeof(struct dsa_engine_stats) \
-                            / sizeof(atomic_uint64_t))
+
+/* The copies done by the CPU: counters CPU_FIRST..CPU_LAST, shown together
+ * (and summed) as "cpu-copies". */
+#define DSA_ENGINE_STAT_CPU_FIRST DSA_ENGINE_STAT_CPU_SMALL
+#define DSA_ENGINE_STAT_CPU_LAST DSA_ENGINE_STAT_CPU_INLINE
+
+extern const char *const dsa_engine_stat_names[DSA_ENGINE_N_STATS];
 
 struct dsa_engine;
 
@@ -144,5 +152,7 @@ struct dsa_engine *dsa_engine_create(const char *name, int16_t dev_id,
 void dsa_engine_destroy(struct dsa_engine *);
 void dsa_engine_fast_path(struct dsa_engine *, struct rte_dma_fp_object *);
 void dsa_engine_describe(const struct dsa_engine *, struct ds *, bool stats);
+void dsa_engine_read_counters(const struct dsa_engine *,
+                              uint64_t v[DSA_ENGINE_N_STATS]);
 
 #endif /* dsa-engine.h */

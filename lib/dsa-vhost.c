@@ -77,17 +77,34 @@ dsa_vq_g2h(uint16_t qid)
     return qid & 1;
 }
 
-/* Counters of one virtqueue of a port. */
-struct dsa_vq_stats {
-    atomic_uint64_t submitted;  /* Packets handed to the DMA path. */
-    atomic_uint64_t completed;  /* Packets whose copies completed. */
-    atomic_uint64_t cpu;        /* Packets copied on the CPU (sync path). */
-    atomic_uint64_t dropped;    /* In-flight packets dropped by drains. */
-    atomic_uint64_t flushed;    /* Host-to-guest packets completed while
+/* Counters of one virtqueue of a port, by index.  Their names, in
+ * dsa/stats-show, its JSON form and Interface statistics, are
+ * dsa_vq_stat_names[]. */
+enum dsa_vq_stat {
+    DSA_VQ_STAT_SUBMITTED,      /* Packets handed to the DMA path. */
+    DSA_VQ_STAT_COMPLETED,      /* Packets whose copies completed. */
+    DSA_VQ_STAT_CPU,            /* Packets copied on the CPU (sync path). */
+    DSA_VQ_STAT_DROPPED,        /* In-flight packets dropped by drains. */
+    DSA_VQ_STAT_FLUSHED,        /* Host-to-guest packets completed while
                                  * the guest stopped the queue (vring
                                  * state callback): in its ring only if the
                                  * ring was still enabled. */
-    atomic_uint64_t bytes;      /* Bytes of completed packets. */
+    DSA_VQ_STAT_BYTES,          /* Bytes of completed packets. */
+    DSA_VQ_N_STATS
+};
+
+static const char *const dsa_vq_stat_names[DSA_VQ_N_STATS] = {
+    [DSA_VQ_STAT_SUBMITTED] = "submitted",
+    [DSA_VQ_STAT_COMPLETED] = "completed",
+    [DSA_VQ_STAT_CPU] = "cpu",
+    [DSA_VQ_STAT_DROPPED] = "dropped",
+    [DSA_VQ_STAT_FLUSHED] = "flushed",
+    [DSA_VQ_STAT_BYTES] = "bytes",
+};
+
+/* Counters of one virtqueue of a port, indexed by enum dsa_vq_stat. */
+struct dsa_vq_stats {
+    atomic_uint64_t n[DSA_VQ_N_STATS];
 };
 
 /* A vhost-user port, by netdev name.  Never freed: its counters survive
@@ -266,22 +283,23 @@ dsa_vhost_format_serving(struct ds *s, int16_t dma)
 DEFINE_STATIC_PER_THREAD_DATA(struct dsa_tstate, dsa_tstate,
                               { NULL, 0, 0 });
 
+/* Adds 'n' to counter 'type' of 'st'. */
 static void
-dsa_stat_add(atomic_uint64_t *counter, uint64_t n)
+dsa_stat_add(struct dsa_vq_stats *st, enum dsa_vq_stat type, uint64_t n)
 {
     uint64_t orig;
 
     if (n) {
-        atomic_add_relaxed(counter, n, &orig);
+        atomic_add_relaxed(&st->n[type], n, &orig);
     }
 }
 
 static uint64_t
-dsa_stat_get(atomic_uint64_t *counter)
+dsa_stat_get(struct dsa_vq_stats *st, enum dsa_vq_stat type)
 {
     uint64_t value;
 
-    atomic_read_relaxed(counter, &value);
+    atomic_read_relaxed(&st->n[type], &value);
     return value;
 }
 
@@ -421,8 +439,8 @@ dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
         n = rte_vhost_poll_enqueue_completed(vid, qid, pkts, DSA_BURST, dma,
                                              0);
         if (n) {
-            dsa_stat_add(&st->completed, n);
-            dsa_stat_add(&st->bytes, dsa_pkts_bytes(pkts, n));
+            dsa_stat_add(st, DSA_VQ_STAT_COMPLETED, n);
+            dsa_stat_add(st, DSA_VQ_STAT_BYTES, dsa_pkts_bytes(pkts, n));
             rte_pktmbuf_free_bulk(pkts, n);
             total += n;
         }
@@ -474,13 +492,13 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         return -1;
     } else if (mode == DSA_VQ_CPU) {
         accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
-        dsa_stat_add(&vdev->port->stats[qid].cpu, accepted);
+        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, accepted);
         return accepted;
     }
     dma = dsa_thread_channel(&own, &pmd);
     if (mode == DSA_VQ_DRAINING || dma < 0) {
         /* Neither path is allowed now: the caller drops the packets. */
-        dsa_stat_add(&vdev->port->stats[qid].dropped, n);
+        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_DROPPED, n);
         COVERAGE_ADD(dsa_vhost_draining_drop, n);
         return 0;
     }
@@ -496,7 +514,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     if (vdev->split && dsa_pkts_below(pkts, n, threshold)
         && !rte_vhost_async_get_inflight(vid, qid)) {
         accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
-        dsa_stat_add(&vdev->port->stats[qid].cpu, accepted);
+        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, accepted);
         return accepted;
     }
     if (!own) {
@@ -524,7 +542,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     for (uint16_t i = accepted; i < n; i++) {
         rte_pktmbuf_free(pkts[i]);
     }
-    dsa_stat_add(&vdev->port->stats[qid].submitted, accepted);
+    dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_SUBMITTED, accepted);
 
     if (pmd) {
         /* Its polling loop completes them, on its own or a borrowed
@@ -565,7 +583,7 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
         return -1;
     } else if (mode == DSA_VQ_CPU) {
         got = rte_vhost_dequeue_burst(vid, qid, mp, pkts, n);
-        dsa_stat_add(&vdev->port->stats[qid].cpu, got);
+        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, got);
         return got;
     }
     dma = dsa_thread_channel(&own, &pmd);
@@ -578,9 +596,9 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
     if (got) {
         struct dsa_vq_stats *st = &vdev->port->stats[qid];
 
-        dsa_stat_add(&st->submitted, got);
-        dsa_stat_add(&st->completed, got);
-        dsa_stat_add(&st->bytes, dsa_pkts_bytes(pkts, got));
+        dsa_stat_add(st, DSA_VQ_STAT_SUBMITTED, got);
+        dsa_stat_add(st, DSA_VQ_STAT_COMPLETED, got);
+        dsa_stat_add(st, DSA_VQ_STAT_BYTES, dsa_pkts_bytes(pkts, got));
     }
     if (inflight > 0) {
         dsa_thread_track(vdev, vid, qid, dma);
@@ -631,7 +649,8 @@ dsa_tvq_drain(const struct dsa_tvq *t)
     n = rte_vhost_clear_queue(t->vid, t->qid, pkts, DSA_BURST, t->dma, 0);
     if (n) {
         rte_pktmbuf_free_bulk(pkts, n);
-        dsa_stat_add(&t->vdev->port->stats[t->qid].dropped, n);
+        dsa_stat_add(&t->vdev->port->stats[t->qid], DSA_VQ_STAT_DROPPED,
+                     n);
         COVERAGE_ADD(dsa_vhost_drain_dropped, n);
     }
     return n;
@@ -721,15 +740,15 @@ dsa_vq_drain_all(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked,
             if (n) {
                 rte_pktmbuf_free_bulk(pkts, n);
                 if (dsa_vq_g2h(qid)) {
-                    dsa_stat_add(&st->dropped, n);
+                    dsa_stat_add(st, DSA_VQ_STAT_DROPPED, n);
                     COVERAGE_ADD(dsa_vhost_drain_dropped, n);
                 } else if (locked) {
                     /* DPDK puts them in the guest's ring only if the ring is
                      * still enabled, which the callback does not say (it is
                      * after SET_MEM_TABLE, not after SET_VRING_ENABLE 0). */
-                    dsa_stat_add(&st->flushed, n);
+                    dsa_stat_add(st, DSA_VQ_STAT_FLUSHED, n);
                 } else {
-                    dsa_stat_add(&st->completed, n);
+                    dsa_stat_add(st, DSA_VQ_STAT_COMPLETED, n);
                 }
             }
         }
@@ -1117,23 +1136,39 @@ dsa_vhost_show(struct ds *s)
     ovs_mutex_unlock(&dsa_vhost_mutex);
 }
 
+/* Returns true if some counter of 'st' is set. */
+static bool
+dsa_vq_stats_any(struct dsa_vq_stats *st)
+{
+    for (int i = 0; i < DSA_VQ_N_STATS; i++) {
+        if (dsa_stat_get(st, i)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Returns the device attached to 'port', or NULL. */
+static struct dsa_vdev *
+dsa_port_vdev(const struct dsa_port *port)
+    OVS_REQUIRES(dsa_vhost_mutex)
+{
+    return (port->vid >= 0
+            ? ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[port->vid])
+            : NULL);
+}
+
 /* Returns how many queues of 'port' to report: those of its attached
  * device, and up to the last one with a counter set. */
 static int
 dsa_port_n_queues(struct dsa_port *port)
     OVS_REQUIRES(dsa_vhost_mutex)
 {
-    struct dsa_vdev *vdev = NULL;
+    struct dsa_vdev *vdev = dsa_port_vdev(port);
     int n_q = DSA_MAX_VRINGS;
 
-    if (port->vid >= 0) {
-        vdev = ovsrcu_get_protected(struct dsa_vdev *, &dsa_vdevs[port->vid]);
-    }
     while (n_q > 0) {
-        struct dsa_vq_stats *st = &port->stats[n_q - 1];
-
-        if (dsa_stat_get(&st->submitted) || dsa_stat_get(&st->cpu)
-            || dsa_stat_get(&st->dropped)
+        if (dsa_vq_stats_any(&port->stats[n_q - 1])
             || (vdev && n_q <= vdev->nr_vring)) {
             break;
         }
@@ -1142,8 +1177,43 @@ dsa_port_n_queues(struct dsa_port *port)
     return n_q;
 }
 
-/* Appends the counters of 'port_name' (all ports if NULL) to 's'.  Returns
- * false if there is no such port. */
+/* One queue of a port, as dsa/stats-show reports it. */
+struct dsa_vq_view {
+    const char *direction;      /* "host->guest" or "guest->host". */
+    const char *mode;           /* "no guest", "dma", "draining", "cpu". */
+    int inflight;               /* Copies in flight. */
+    uint64_t v[DSA_VQ_N_STATS]; /* Counters, by enum dsa_vq_stat. */
+};
+
+/* Reads queue 'q' of 'port', whose attached device is 'vdev' (NULL if
+ * none), into 'view'. */
+static void
+dsa_vq_view(struct dsa_port *port, struct dsa_vdev *vdev, int q,
+            struct dsa_vq_view *view)
+    OVS_REQUIRES(dsa_vhost_mutex)
+{
+    int mode = DSA_VQ_CPU;
+
+    view->inflight = 0;
+    if (vdev && q < vdev->nr_vring) {
+        atomic_read_relaxed(&vdev->mode[q], &mode);
+        if (mode != DSA_VQ_CPU) {
+            view->inflight = MAX(rte_vhost_async_get_inflight(port->vid, q),
+                                 0);
+        }
+    }
+    view->direction = dsa_vq_g2h(q) ? "guest->host" : "host->guest";
+    view->mode = (!vdev ? "no guest"
+                  : mode == DSA_VQ_DMA ? "dma"
+                  : mode == DSA_VQ_DRAINING ? "draining" : "cpu");
+    for (int i = 0; i < DSA_VQ_N_STATS; i++) {
+        view->v[i] = dsa_stat_get(&port->stats[q], i);
+    }
+}
+
+/* Appends the counters of 'port_name' (all ports if NULL) to 's', by the
+ * names of dsa_vq_stat_names[], with the copies in flight after
+ * "completed".  Returns false if there is no such port. */
 bool
 dsa_vhost_stats_show(struct ds *s, const char *port_name)
     OVS_EXCLUDED(dsa_vhost_mutex)
@@ -1155,7 +1225,7 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
     nodes = shash_sort(&dsa_ports);
     for (size_t i = 0; i < shash_count(&dsa_ports); i++) {
         struct dsa_port *port = nodes[i]->data;
-        struct dsa_vdev *vdev = NULL;
+        struct dsa_vdev *vdev;
         int n_q;
 
         if (port_name && strcmp(port_name, port->name)) {
@@ -1167,37 +1237,23 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
                           "only (Interface statistics)\n", port->name);
             continue;
         }
-        if (port->vid >= 0) {
-            vdev = ovsrcu_get_protected(struct dsa_vdev *,
-                                        &dsa_vdevs[port->vid]);
-        }
+        vdev = dsa_port_vdev(port);
         ds_put_format(s, "port %s:\n", port->name);
         n_q = dsa_port_n_queues(port);
         for (int q = 0; q < n_q; q++) {
-            struct dsa_vq_stats *st = &port->stats[q];
-            int mode = DSA_VQ_CPU;
-            int inflight = 0;
+            struct dsa_vq_view view;
 
-            if (vdev && q < vdev->nr_vring) {
-                atomic_read_relaxed(&vdev->mode[q], &mode);
-                if (mode != DSA_VQ_CPU) {
-                    inflight = MAX(rte_vhost_async_get_inflight(port->vid, q),
-                                   0);
+            dsa_vq_view(port, vdev, q, &view);
+            ds_put_format(s, "  queue %d (%s): %s", q, view.direction,
+                          view.mode);
+            for (int j = 0; j < DSA_VQ_N_STATS; j++) {
+                ds_put_format(s, ", %s %"PRIu64,
+                              dsa_vq_stat_names[j], view.v[j]);
+                if (j == DSA_VQ_STAT_COMPLETED) {
+                    ds_put_format(s, ", in-flight %d", view.inflight);
                 }
             }
-            ds_put_format(s, "  queue %d (%s): %s, submitted %"PRIu64
-                          ", completed %"PRIu64", in-flight %d, cpu %"PRIu64
-                          ", dropped %"PRIu64", flushed %"PRIu64
-                          ", bytes %"PRIu64"\n", q,
-                          dsa_vq_g2h(q) ? "guest->host" : "host->guest",
-                          !vdev ? "no guest"
-                          : mode == DSA_VQ_DMA ? "dma"
-                          : mode == DSA_VQ_DRAINING ? "draining" : "cpu",
-                          dsa_stat_get(&st->submitted),
-                          dsa_stat_get(&st->completed), inflight,
-                          dsa_stat_get(&st->cpu), dsa_stat_get(&st->dropped),
-                          dsa_stat_get(&st->flushed),
-                          dsa_stat_get(&st->bytes));
+            ds_put_char(s, '\n');
         }
     }
     free(nodes);
@@ -1217,31 +1273,23 @@ dsa_vhost_stats_clear(void)
         struct dsa_port *port = node->data;
 
         for (int q = 0; q < DSA_MAX_VRINGS; q++) {
-            struct dsa_vq_stats *st = &port->stats[q];
-
-            atomic_store_relaxed(&st->submitted, 0);
-            atomic_store_relaxed(&st->completed, 0);
-            atomic_store_relaxed(&st->cpu, 0);
-            atomic_store_relaxed(&st->dropped, 0);
-            atomic_store_relaxed(&st->flushed, 0);
-            atomic_store_relaxed(&st->bytes, 0);
+            for (int i = 0; i < DSA_VQ_N_STATS; i++) {
+                atomic_store_relaxed(&port->stats[q].n[i], 0);
+            }
         }
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
 }
 
 /* dpdk_ext 'vhost_custom_stats' hook: appends the counters of port
- * 'netdev_name' to its Interface statistics, named after OvS's own
- * (dsa_tx_q0_* for the host-to-guest queue 0, dsa_rx_q0_* for the
- * guest-to-host one). */
+ * 'netdev_name' to its Interface statistics, named after OvS's own and
+ * dsa_vq_stat_names[] (dsa_tx_q0_submitted, ... for the host-to-guest
+ * queue 0, dsa_rx_q0_* for the guest-to-host one). */
 void
 dsa_vhost_custom_stats(const char *netdev_name,
                        struct netdev_custom_stats *cs)
     OVS_EXCLUDED(dsa_vhost_mutex)
 {
-    static const char *const fields[] = {
-        "submitted", "completed", "cpu", "dropped", "flushed", "bytes",
-    };
     struct dsa_port *port;
     int n_q;
 
@@ -1254,21 +1302,16 @@ dsa_vhost_custom_stats(const char *netdev_name,
     }
     n_q = dsa_port_n_queues(port);
     cs->counters = xrealloc(cs->counters,
-                            (cs->size + n_q * ARRAY_SIZE(fields))
+                            (cs->size + n_q * DSA_VQ_N_STATS)
                             * sizeof *cs->counters);
     for (int q = 0; q < n_q; q++) {
-        struct dsa_vq_stats *st = &port->stats[q];
-        atomic_uint64_t *values[] = {
-            &st->submitted, &st->completed, &st->cpu, &st->dropped,
-            &st->flushed, &st->bytes,
-        };
-
-        for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+        for (int i = 0; i < DSA_VQ_N_STATS; i++) {
             struct netdev_custom_counter *c = &cs->counters[cs->size++];
 
             snprintf(c->name, sizeof c->name, "dsa_%s_q%d_%s",
-                     dsa_vq_g2h(q) ? "rx" : "tx", q / 2, fields[i]);
-            c->value = dsa_stat_get(values[i]);
+                     dsa_vq_g2h(q) ? "rx" : "tx", q / 2,
+                     dsa_vq_stat_names[i]);
+            c->value = dsa_stat_get(&port->stats[q], i);
         }
     }
 out:

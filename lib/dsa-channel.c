@@ -25,6 +25,7 @@
 
 #include "hash.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/vlog.h"
 #include "util.h"
 
@@ -508,15 +509,32 @@ dsa_pmd_cmp(const void *a_, const void *b_)
     return (*a)->core_id < (*b)->core_id ? -1 : (*a)->core_id > (*b)->core_id;
 }
 
+/* Returns the PMD threads of 'pool' by core id, in an array that the
+ * caller must free, and their number in '*n'. */
+static const struct dsa_pmd **
+dsa_pool_sorted_pmds(const struct dsa_pool *pool, size_t *n)
+    OVS_REQUIRES(pool->mutex)
+{
+    const struct dsa_pmd **pmds;
+    const struct dsa_pmd *pmd;
+
+    pmds = xmalloc((hmap_count(&pool->pmds) + 1) * sizeof *pmds);
+    *n = 0;
+    HMAP_FOR_EACH (pmd, node, &pool->pmds) {
+        pmds[(*n)++] = pmd;
+    }
+    qsort(pmds, *n, sizeof *pmds, dsa_pmd_cmp);
+    return pmds;
+}
+
 /* Appends to 's' one line per channel of 'pool' and the PMD threads that
  * have none. */
 void
 dsa_pool_format(const struct dsa_pool *pool, struct ds *s)
     OVS_REQUIRES(pool->mutex)
 {
-    size_t n_pmds = hmap_count(&pool->pmds), n = 0;
-    const struct dsa_pmd **pmds = xmalloc((n_pmds + 1) * sizeof *pmds);
-    const struct dsa_pmd *pmd;
+    size_t n;
+    const struct dsa_pmd **pmds = dsa_pool_sorted_pmds(pool, &n);
     bool any = false;
 
     ds_put_format(s, "channels: %"PRIuSIZE"\n", pool->n_chans);
@@ -540,10 +558,6 @@ dsa_pool_format(const struct dsa_pool *pool, struct ds *s)
         ds_put_char(s, '\n');
     }
 
-    HMAP_FOR_EACH (pmd, node, &pool->pmds) {
-        pmds[n++] = pmd;
-    }
-    qsort(pmds, n, sizeof *pmds, dsa_pmd_cmp);
     ds_put_cstr(s, "pmds without a channel of their own:");
     for (size_t i = 0; i < n; i++) {
         if (!pmds[i]->chan) {
@@ -561,4 +575,75 @@ dsa_pool_format(const struct dsa_pool *pool, struct ds *s)
         }
     }
     free(pmds);
+}
+
+/* Puts into JSON object 'obj' the channels of 'pool' and its PMD threads,
+ * the fields of dsa_pool_format():
+ *
+ *   {"channels": [{"name", "dmadev", "vchan", "driver", "pci" (or null),
+ *                  "numa", "ring", "state", "error" (failed only),
+ *                  "pmd-core" (or null), "pmd-idle"}, ...],
+ *    "pmds-without-channel": [{"core", "numa"}, ...],
+ *    "cross-numa": [{"core", "numa", "channel", "channel-numa"}, ...]}
+ *
+ * The channels are in the order of 'pool->chans'. */
+void
+dsa_pool_put_json(const struct dsa_pool *pool, struct json *obj)
+    OVS_REQUIRES(pool->mutex)
+{
+    struct json *chans = json_array_create_empty();
+    struct json *without = json_array_create_empty();
+    struct json *cross = json_array_create_empty();
+    const struct dsa_pmd **pmds;
+    size_t n;
+
+    for (size_t i = 0; i < pool->n_chans; i++) {
+        const struct dsa_channel *ch = &pool->chans[i];
+        struct json *c = json_object_create();
+
+        json_object_put_string(c, "name", ch->name);
+        json_object_put(c, "dmadev", json_integer_create(ch->dev_id));
+        json_object_put(c, "vchan", json_integer_create(ch->vchan));
+        json_object_put_string(c, "driver", ch->driver);
+        json_object_put(c, "pci", (ch->pci_addr[0]
+                                   ? json_string_create(ch->pci_addr)
+                                   : json_null_create()));
+        json_object_put(c, "numa", json_integer_create(ch->numa_id));
+        json_object_put(c, "ring", json_integer_create(ch->ring_size));
+        json_object_put_string(c, "state",
+                               dsa_channel_state_name(ch->state));
+        if (ch->state == DSA_CH_FAILED) {
+            json_object_put_string(c, "error", ch->error);
+        }
+        json_object_put(c, "pmd-core", (ch->owner != DSA_NO_OWNER
+                                        ? json_integer_create(ch->owner)
+                                        : json_null_create()));
+        json_object_put(c, "pmd-idle",
+                        json_boolean_create(ch->owner != DSA_NO_OWNER
+                                            && ch->owner_parked));
+        json_array_add(chans, c);
+    }
+
+    pmds = dsa_pool_sorted_pmds(pool, &n);
+    for (size_t i = 0; i < n; i++) {
+        struct json *p = json_object_create();
+
+        json_object_put(p, "core", json_integer_create(pmds[i]->core_id));
+        json_object_put(p, "numa", json_integer_create(pmds[i]->numa_id));
+        if (!pmds[i]->chan) {
+            json_array_add(without, p);
+        } else if (pmds[i]->cross_numa) {
+            json_object_put_string(p, "channel", pmds[i]->chan->name);
+            json_object_put(p, "channel-numa",
+                            json_integer_create(pmds[i]->chan->numa_id));
+            json_array_add(cross, p);
+        } else {
+            json_destroy(p);
+        }
+    }
+    free(pmds);
+
+    json_object_put(obj, "channels", chans);
+    json_object_put(obj, "pmds-without-channel", without);
+    json_object_put(obj, "cross-numa", cross);
 }

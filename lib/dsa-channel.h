@@ -25,6 +25,7 @@
 #include "ovs-thread.h"
 
 struct ds;
+struct json;
 
 /* At most this many DMA channels are managed (DPDK's default dmadev limit,
  * RTE_DMADEV_DEFAULT_MAX). */
@@ -130,6 +131,8 @@ int dsa_pool_pick(const struct dsa_pool *pool, int numa_id)
 
 void dsa_channel_classify(struct dsa_channel *);
 void dsa_pool_format(const struct dsa_pool *pool, struct ds *)
+    OVS_REQUIRES(pool->mutex);
+void dsa_pool_put_json(const struct dsa_pool *pool, struct json *)
     OVS_REQUIRES(pool->mutex);
 
 #endif /* dsa-channel.h */

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "smap.h"
 #include "util.h"
 
@@ -287,6 +288,35 @@ dsa_config_format(const struct dsa_config *cfg, struct ds *s)
                   cfg->ring_size, cfg->copy_threshold,
                   cfg->dequeue ? "true" : "false", cfg->watchdog_ms,
                   cfg->quarantine_ms);
+}
+
+/* Returns 'cfg' as a JSON object, with the names of dsa_config_format():
+ * "devices" is an array (empty: all devices), "wqs-per-device" 0 means the
+ * default. */
+struct json *
+dsa_config_to_json(const struct dsa_config *cfg)
+{
+    struct json *obj = json_object_create();
+    struct json *devices = json_array_create_empty();
+
+    for (size_t i = 0; i < cfg->devices.n; i++) {
+        json_array_add(devices, json_string_create(cfg->devices.names[i]));
+    }
+    json_object_put(obj, "enable", json_boolean_create(cfg->enable));
+    json_object_put(obj, "devices", devices);
+    json_object_put(obj, "allow-noiommu",
+                    json_boolean_create(cfg->allow_noiommu));
+    json_object_put(obj, "wqs-per-device",
+                    json_integer_create(cfg->wqs_per_device));
+    json_object_put(obj, "ring-size", json_integer_create(cfg->ring_size));
+    json_object_put(obj, "copy-threshold",
+                    json_integer_create(cfg->copy_threshold));
+    json_object_put(obj, "dequeue", json_boolean_create(cfg->dequeue));
+    json_object_put(obj, "watchdog-ms",
+                    json_integer_create(cfg->watchdog_ms));
+    json_object_put(obj, "quarantine-ms",
+                    json_integer_create(cfg->quarantine_ms));
+    return obj;
 }
 
 /* Returns a string, which the caller must free, that changes whenever one

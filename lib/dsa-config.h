@@ -22,6 +22,7 @@
 #include "svec.h"
 
 struct ds;
+struct json;
 struct smap;
 
 /* Accepted ranges and defaults of the other_config:dsa-* keys.  Documented
@@ -61,6 +62,7 @@ void dsa_config_init(struct dsa_config *);
 void dsa_config_destroy(struct dsa_config *);
 void dsa_config_parse(struct dsa_config *, const struct smap *other_config);
 void dsa_config_format(const struct dsa_config *, struct ds *);
+struct json *dsa_config_to_json(const struct dsa_config *);
 char *dsa_config_fingerprint(const struct smap *other_config);
 
 bool dsa_pci_addr_parse(const char *s, char out[DSA_PCI_ADDR_LEN]);

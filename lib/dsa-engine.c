@@ -29,6 +29,7 @@
 #include "dsa-config.h"
 #include "dsa-iova.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
 #include "timeval.h"
@@ -1018,6 +1019,49 @@ dsa_engine_describe(const struct dsa_engine *e, struct ds *s, bool stats)
     }
 }
 
+/* Returns the state of 'e' as a JSON object and, with 'stats', its
+ * counters, by the names of dsa_engine_stat_names[], with "cpu-copies"
+ * (their sum over the CPU's copies) and "in-flight".  "state" is one of
+ * "in service", "quarantined" (with "reason" and "retry-in-ms") or "out of
+ * service" (with "reason", "stop-error" and "stranded", the copies left on
+ * the device). */
+struct json *
+dsa_engine_describe_json(const struct dsa_engine *e, bool stats)
+{
+    struct json *obj = json_object_create();
+    uint64_t v[DSA_ENGINE_N_STATS];
+    struct dsa_engine_view view;
+
+    dsa_engine_view(e, &view);
+    if (view.state == DSA_ENGINE_QUARANTINED) {
+        json_object_put_string(obj, "state", "quarantined");
+        json_object_put_string(obj, "reason", view.reason);
+        json_object_put(obj, "retry-in-ms",
+                        json_integer_create(view.retry_in));
+    } else if (view.state == DSA_ENGINE_FAILED) {
+        json_object_put_string(obj, "state", "out of service");
+        json_object_put_string(obj, "reason", view.reason);
+        json_object_put_string(obj, "stop-error",
+                               ovs_strerror(view.stop_error));
+        json_object_put(obj, "stranded", json_integer_create(view.stranded));
+    } else {
+        json_object_put_string(obj, "state", "in service");
+    }
+    if (!stats) {
+        return obj;
+    }
+    dsa_engine_read_counters(e, v);
+    for (int i = 0; i < DSA_ENGINE_N_STATS; i++) {
+        json_object_put(obj, dsa_engine_stat_names[i],
+                        json_integer_create(v[i]));
+    }
+    json_object_put(obj, "cpu-copies",
+                    json_integer_create(dsa_engine_cpu_copies(v)));
+    json_object_put(obj, "in-flight",
+                    json_integer_create(dsa_engine_in_flight(e)));
+    return obj;
+}
+
 /* dmadev control functions of the layer: DPDK's, with DPDK's negative
  * errno made positive. */
 static int
@@ -1123,6 +1167,19 @@ dsa_engine_format(int16_t dev_id, struct ds *s, bool stats)
     } else {
         ds_put_cstr(s, "no copy-policy layer");
     }
+}
+
+/* Returns the state (and counters, with 'stats') of dmadev 'dev_id''s
+ * layer as JSON (see dsa_engine_describe_json()), or JSON null if it has
+ * none. */
+struct json *
+dsa_engine_to_json(int16_t dev_id, bool stats)
+{
+    if (dev_id >= 0 && dev_id < ARRAY_SIZE(dsa_engines)
+        && dsa_engines[dev_id]) {
+        return dsa_engine_describe_json(dsa_engines[dev_id], stats);
+    }
+    return json_null_create();
 }
 
 /* Zeroes the counters of dmadev 'dev_id''s layer, as shown. */

@@ -25,6 +25,7 @@
 #include "ovs-atomic.h"
 
 struct ds;
+struct json;
 
 /* The copy policy: a thin layer over each DMA channel's fast path.
  *
@@ -136,6 +137,7 @@ int dsa_engine_install(int16_t dev_id, const char *name);
 void dsa_engine_uninstall(int16_t dev_id);
 bool dsa_engine_idle(int16_t dev_id);
 void dsa_engine_format(int16_t dev_id, struct ds *, bool stats);
+struct json *dsa_engine_to_json(int16_t dev_id, bool stats);
 void dsa_engine_stats_clear(int16_t dev_id);
 
 /* An engine over any fast-path object (unit tests use a fabricated
@@ -152,6 +154,7 @@ struct dsa_engine *dsa_engine_create(const char *name, int16_t dev_id,
 void dsa_engine_destroy(struct dsa_engine *);
 void dsa_engine_fast_path(struct dsa_engine *, struct rte_dma_fp_object *);
 void dsa_engine_describe(const struct dsa_engine *, struct ds *, bool stats);
+struct json *dsa_engine_describe_json(const struct dsa_engine *, bool stats);
 void dsa_engine_read_counters(const struct dsa_engine *,
                               uint64_t v[DSA_ENGINE_N_STATS]);
 

@@ -25,35 +25,116 @@
 
 #include "netdev.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "sset.h"
 #include "unixctl.h"
 #include "util.h"
 
-/* ovs-appctl dsa/show. */
+/* Parses the 'argc' arguments 'argv' of a dsa/ command (argv[0] is its
+ * name): "--format=text" (the default) or "--format=json" sets '*json';
+ * the one other argument allowed if 'arg' is nonnull is stored in '*arg'
+ * (NULL if none).  Returns NULL, or an error message that the caller must
+ * free. */
+static char *
+dsa_unixctl_parse(int argc, const char *argv[], bool *json,
+                  const char **arg)
+{
+    *json = false;
+    if (arg) {
+        *arg = NULL;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--format=json")) {
+            *json = true;
+        } else if (!strcmp(argv[i], "--format=text")) {
+            *json = false;
+        } else if (!strncmp(argv[i], "--format", 8)) {
+            return xasprintf("%s: expected --format=text or --format=json",
+                             argv[i]);
+        } else if (arg && !*arg) {
+            *arg = argv[i];
+        } else {
+            return xasprintf("unexpected argument \"%s\"", argv[i]);
+        }
+    }
+    return NULL;
+}
+
+/* Replies to 'conn' with 'json', which it destroys: one line. */
 static void
-dsa_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
-                 const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
+dsa_unixctl_reply_json(struct unixctl_conn *conn, struct json *json)
+{
+    char *s = json_to_string(json, JSSF_SORT);
+    char *reply = xasprintf("%s\n", s);
+
+    unixctl_command_reply(conn, reply);
+    free(reply);
+    free(s);
+    json_destroy(json);
+}
+
+/* ovs-appctl dsa/show [--format=text|json]. */
+static void
+dsa_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
+                 void *aux OVS_UNUSED)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
+    bool json;
+    char *error;
 
+    error = dsa_unixctl_parse(argc, argv, &json, NULL);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return;
+    }
+    if (json) {
+        dsa_unixctl_reply_json(conn, dsa_show_json());
+        return;
+    }
     dsa_show(&s);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
 
-/* ovs-appctl dsa/stats-show [PORT]. */
+/* ovs-appctl dsa/stats-show [--format=text|json] [PORT]. */
 static void
 dsa_unixctl_stats_show(struct unixctl_conn *conn, int argc,
                        const char *argv[], void *aux OVS_UNUSED)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
+    const char *port;
+    bool json;
+    char *error;
 
-    if (!dsa_vhost_stats_show(&s, argc > 1 ? argv[1] : NULL)) {
+    error = dsa_unixctl_parse(argc, argv, &json, &port);
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+        return;
+    }
+    if (json) {
+        struct json *ports = dsa_vhost_stats_json(port);
+        struct json *obj;
+
+        if (!ports) {
+            unixctl_command_reply_error(conn, "no such vhost port");
+            return;
+        }
+        obj = json_object_create();
+        json_object_put(obj, "ports", ports);
+        if (!port) {
+            json_object_put(obj, "channels", dsa_channels_stats_json());
+        }
+        dsa_unixctl_reply_json(conn, obj);
+        return;
+    }
+    if (!dsa_vhost_stats_show(&s, port)) {
         ds_destroy(&s);
         unixctl_command_reply_error(conn, "no such vhost port");
         return;
     }
-    if (argc < 2) {
+    if (!port) {
         dsa_channels_stats(&s);
     }
     unixctl_command_reply(conn, ds_cstr(&s));
@@ -143,9 +224,10 @@ dsa_unixctl_register_test_commands(void)
 void
 dsa_unixctl_register(void)
 {
-    unixctl_command_register("dsa/show", "", 0, 0, dsa_unixctl_show, NULL);
-    unixctl_command_register("dsa/stats-show", "[port]", 0, 1,
-                             dsa_unixctl_stats_show, NULL);
+    unixctl_command_register("dsa/show", "[--format=text|json]", 0, 1,
+                             dsa_unixctl_show, NULL);
+    unixctl_command_register("dsa/stats-show", "[--format=text|json] [port]",
+                             0, 2, dsa_unixctl_stats_show, NULL);
     unixctl_command_register("dsa/stats-clear", "", 0, 0,
                              dsa_unixctl_stats_clear, NULL);
 }

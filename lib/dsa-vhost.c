@@ -32,6 +32,7 @@
 #include "dsa-engine.h"
 #include "dsa-iova.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/netdev.h"
 #include "openvswitch/shash.h"
 #include "openvswitch/vlog.h"
@@ -273,6 +274,32 @@ dsa_vhost_format_serving(struct ds *s, int16_t dma)
     if (!any) {
         ds_put_cstr(s, " none");
     }
+}
+
+/* Returns the queues that DMA channel 'dma' carries, as a JSON array of
+ * {"port": NAME, "queue": "txq" or "rxq", "index": N}. */
+struct json *
+dsa_vhost_serving_json(int16_t dma)
+    OVS_EXCLUDED(dsa_serving_mutex)
+{
+    struct json *queues = json_array_create_empty();
+
+    ovs_mutex_lock(&dsa_serving_mutex);
+    for (size_t i = 0; i < dsa_n_serving; i++) {
+        const struct dsa_serving *sv = &dsa_serving[i];
+
+        if (sv->dma == dma) {
+            struct json *q = json_object_create();
+
+            json_object_put_string(q, "port", sv->port->name);
+            json_object_put_string(q, "queue",
+                                   dsa_vq_g2h(sv->qid) ? "rxq" : "txq");
+            json_object_put(q, "index", json_integer_create(sv->qid / 2));
+            json_array_add(queues, q);
+        }
+    }
+    ovs_mutex_unlock(&dsa_serving_mutex);
+    return queues;
 }
 
 /* The calling thread's set of virtqueues with copies it submitted (struct
@@ -1136,6 +1163,48 @@ dsa_vhost_show(struct ds *s)
     ovs_mutex_unlock(&dsa_vhost_mutex);
 }
 
+/* Returns a JSON object that names 'port' and says whether it is
+ * offloaded: {"name": NAME, "offloaded": true} or {"name": NAME,
+ * "offloaded": false, "reason": WHY}. */
+static struct json *
+dsa_port_json(const struct dsa_port *port)
+{
+    struct json *obj = json_object_create();
+
+    json_object_put_string(obj, "name", port->name);
+    json_object_put(obj, "offloaded", json_boolean_create(port->async));
+    if (!port->async) {
+        json_object_put_string(obj, "reason", port->cpu_reason);
+    }
+    return obj;
+}
+
+/* Returns the vhost ports and how they copy, for dsa/show --format=json:
+ * an array of dsa_port_json() objects, with "vid" (the attached guest) or
+ * null. */
+struct json *
+dsa_vhost_show_json(void)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    struct json *ports = json_array_create_empty();
+    const struct shash_node **nodes;
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    nodes = shash_sort(&dsa_ports);
+    for (size_t i = 0; i < shash_count(&dsa_ports); i++) {
+        const struct dsa_port *port = nodes[i]->data;
+        struct json *obj = dsa_port_json(port);
+
+        json_object_put(obj, "vid", (port->vid >= 0
+                                     ? json_integer_create(port->vid)
+                                     : json_null_create()));
+        json_array_add(ports, obj);
+    }
+    free(nodes);
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+    return ports;
+}
+
 /* Returns true if some counter of 'st' is set. */
 static bool
 dsa_vq_stats_any(struct dsa_vq_stats *st)
@@ -1259,6 +1328,66 @@ dsa_vhost_stats_show(struct ds *s, const char *port_name)
     free(nodes);
     ovs_mutex_unlock(&dsa_vhost_mutex);
     return found || !port_name;
+}
+
+/* Returns the counters of 'port_name' (all ports if NULL) as a JSON array
+ * of dsa_port_json() objects, those of offloaded ports with "queues": an
+ * array of {"queue": Q, "direction": DIR, "mode": MODE, "in-flight": N}
+ * and the counters, by the names of dsa_vq_stat_names[].  Returns NULL if
+ * there is no such port. */
+struct json *
+dsa_vhost_stats_json(const char *port_name)
+    OVS_EXCLUDED(dsa_vhost_mutex)
+{
+    struct json *ports = json_array_create_empty();
+    const struct shash_node **nodes;
+    bool found = false;
+
+    ovs_mutex_lock(&dsa_vhost_mutex);
+    nodes = shash_sort(&dsa_ports);
+    for (size_t i = 0; i < shash_count(&dsa_ports); i++) {
+        struct dsa_port *port = nodes[i]->data;
+        struct json *obj, *queues;
+        struct dsa_vdev *vdev;
+        int n_q;
+
+        if (port_name && strcmp(port_name, port->name)) {
+            continue;
+        }
+        found = true;
+        obj = dsa_port_json(port);
+        json_array_add(ports, obj);
+        if (!port->async) {
+            continue;
+        }
+        vdev = dsa_port_vdev(port);
+        queues = json_array_create_empty();
+        n_q = dsa_port_n_queues(port);
+        for (int q = 0; q < n_q; q++) {
+            struct json *jq = json_object_create();
+            struct dsa_vq_view view;
+
+            dsa_vq_view(port, vdev, q, &view);
+            json_object_put(jq, "queue", json_integer_create(q));
+            json_object_put_string(jq, "direction", view.direction);
+            json_object_put_string(jq, "mode", view.mode);
+            json_object_put(jq, "in-flight",
+                            json_integer_create(view.inflight));
+            for (int j = 0; j < DSA_VQ_N_STATS; j++) {
+                json_object_put(jq, dsa_vq_stat_names[j],
+                                json_integer_create(view.v[j]));
+            }
+            json_array_add(queues, jq);
+        }
+        json_object_put(obj, "queues", queues);
+    }
+    free(nodes);
+    ovs_mutex_unlock(&dsa_vhost_mutex);
+    if (!found && port_name) {
+        json_destroy(ports);
+        return NULL;
+    }
+    return ports;
 }
 
 /* Zeroes the counters of every port. */

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 struct ds;
+struct json;
 struct netdev_custom_stats;
 struct rte_mbuf;
 struct rte_mempool;
@@ -75,10 +76,13 @@ bool dsa_tstate_add(struct dsa_tstate *, struct dsa_vdev *, int vid,
 
 /* dsa/show and dsa/stats-*. */
 void dsa_vhost_show(struct ds *);
+struct json *dsa_vhost_show_json(void);
 bool dsa_vhost_stats_show(struct ds *, const char *port);
+struct json *dsa_vhost_stats_json(const char *port);
 void dsa_vhost_stats_clear(void);
 void dsa_vhost_custom_stats(const char *netdev_name,
                             struct netdev_custom_stats *);
 void dsa_vhost_format_serving(struct ds *, int16_t dma);
+struct json *dsa_vhost_serving_json(int16_t dma);
 
 #endif /* dsa-vhost.h */

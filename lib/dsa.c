@@ -38,6 +38,7 @@
 #include "dsa-iova.h"
 #include "dsa-vhost.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/json.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
@@ -590,27 +591,33 @@ dsa_policy_format(struct ds *s)
     }
 }
 
-/* Appends the state of the extension, for dsa/show, to 's'. */
-void
-dsa_show(struct ds *s)
-    OVS_EXCLUDED(dsa_mutex)
+/* Returns the status of the extension, for dsa/show, and in '*why' why it
+ * is so, or NULL. */
+static const char *
+dsa_status(const char **why)
+    OVS_REQUIRES(dsa_mutex, dsa_pool.mutex)
+{
+    *why = NULL;
+    if (!dsa_dpdk_ready) {
+        *why = "DPDK is not initialized: set other_config:dpdk-init=true";
+        return "disabled";
+    } else if (dsa_stopping) {
+        *why = "waiting for PMD threads";
+        return "releasing channels";
+    } else if (dsa_active) {
+        return "enabled";
+    } else {
+        *why = "other_config:dsa-enable is not true";
+        return "disabled";
+    }
+}
+
+/* Returns which engines copy, for dsa/show. */
+static const char *
+dsa_engine_kind(void)
+    OVS_REQUIRES(dsa_mutex, dsa_pool.mutex)
 {
     bool hw = false, sw = false;
-
-    dsa_lock();
-
-    ds_put_format(s, "ovs-dsa %s\n", OVS_DSA_VERSION);
-    ds_put_cstr(s, "status: ");
-    if (!dsa_dpdk_ready) {
-        ds_put_cstr(s, "disabled (DPDK is not initialized: set "
-                    "other_config:dpdk-init=true)\n");
-    } else if (dsa_stopping) {
-        ds_put_cstr(s, "releasing channels (waiting for PMD threads)\n");
-    } else if (dsa_active) {
-        ds_put_cstr(s, "enabled\n");
-    } else {
-        ds_put_cstr(s, "disabled (other_config:dsa-enable is not true)\n");
-    }
 
     for (size_t i = 0; i < dsa_pool.n_chans; i++) {
         if (dsa_pool.chans[i].state == DSA_CH_RUNNING) {
@@ -618,13 +625,30 @@ dsa_show(struct ds *s)
             sw = sw || !dsa_pool.chans[i].hw;
         }
     }
-    ds_put_format(s, "engine: %s\n",
-                  !dsa_active ? "none"
-                  : hw && sw ? "hardware and software"
-                  : hw ? "hardware (DMA device)"
-                  : sw ? "software (no DMA hardware: dma_skeleton copies on "
-                         "a CPU thread)"
-                  : "none (no usable DMA channel: copies on the CPU)");
+    return (!dsa_active ? "none"
+            : hw && sw ? "hardware and software"
+            : hw ? "hardware (DMA device)"
+            : sw ? "software (no DMA hardware: dma_skeleton copies on "
+                   "a CPU thread)"
+            : "none (no usable DMA channel: copies on the CPU)");
+}
+
+/* Appends the state of the extension, for dsa/show, to 's'. */
+void
+dsa_show(struct ds *s)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    const char *status, *why;
+
+    dsa_lock();
+
+    ds_put_format(s, "ovs-dsa %s\n", OVS_DSA_VERSION);
+    status = dsa_status(&why);
+    ds_put_format(s, "status: %s", status);
+    if (why) {
+        ds_put_format(s, " (%s)", why);
+    }
+    ds_put_format(s, "\nengine: %s\n", dsa_engine_kind());
 
     if (dsa_bringup_summary) {
         ds_put_format(s, "bring-up: %s\n", dsa_bringup_summary);
@@ -675,6 +699,106 @@ dsa_show(struct ds *s)
     dsa_unlock();
 }
 
+/* Returns the copy policy in force, and any injected fault, as a JSON
+ * object. */
+static struct json *
+dsa_policy_json(void)
+    OVS_REQUIRES(dsa_mutex, dsa_pool.mutex)
+{
+    struct json *obj = json_object_create();
+    struct dsa_faults f;
+
+    json_object_put(obj, "copy-threshold",
+                    json_integer_create(dsa_cfg.copy_threshold));
+    json_object_put(obj, "watchdog-ms",
+                    json_integer_create(dsa_cfg.watchdog_ms));
+    json_object_put(obj, "quarantine-ms",
+                    json_integer_create(dsa_cfg.quarantine_ms));
+    json_object_put_string(obj, "engine-model",
+                           dsa_engine_model_name(dsa_engine_get_model()));
+    dsa_engine_get_faults(&f);
+    if (f.error_ppm || f.seq_first || f.full_ppm || f.wedge
+        || f.stop_fails) {
+        struct ds s = DS_EMPTY_INITIALIZER;
+
+        dsa_faults_format(&f, &s);
+        json_object_put_string(obj, "injected-faults",
+                               ds_cstr(&s) + strspn(ds_cstr(&s), " "));
+        ds_destroy(&s);
+    }
+    return obj;
+}
+
+/* Returns the strings of 'svecs' as one JSON array. */
+static struct json *
+dsa_svecs_json(const struct svec *const *svecs, size_t n)
+{
+    struct json *array = json_array_create_empty();
+
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < svecs[i]->n; j++) {
+            json_array_add(array, json_string_create(svecs[i]->names[j]));
+        }
+    }
+    return array;
+}
+
+/* Returns the state of the extension, for dsa/show --format=json: what
+ * dsa_show() shows, as one JSON object (see docs/usage.md). */
+struct json *
+dsa_show_json(void)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    struct json *obj = json_object_create();
+    const char *status, *why;
+
+    dsa_lock();
+
+    const struct svec *problems[] = {
+        &dsa_cfg.problems, &dsa_init_problems, &dsa_problems,
+    };
+    const struct svec *pending[] = { &dsa_restart_pending };
+
+    json_object_put_string(obj, "version", OVS_DSA_VERSION);
+    status = dsa_status(&why);
+    json_object_put_string(obj, "status", status);
+    if (why) {
+        json_object_put_string(obj, "status-reason", why);
+    }
+    json_object_put_string(obj, "engine", dsa_engine_kind());
+    if (dsa_bringup_summary) {
+        json_object_put_string(obj, "bring-up", dsa_bringup_summary);
+    }
+    json_object_put(obj, "config", dsa_config_to_json(&dsa_cfg));
+    json_object_put(obj, "copy-policy", dsa_policy_json());
+
+    if (dsa_active || dsa_stopping) {
+        const struct json_array *chans;
+
+        dsa_pool_put_json(&dsa_pool, obj);
+        chans = json_array(shash_find_data(json_object(obj), "channels"));
+        for (size_t i = 0; i < dsa_pool.n_chans && i < chans->n; i++) {
+            const struct dsa_channel *ch = &dsa_pool.chans[i];
+
+            if (ch->state == DSA_CH_RUNNING && ch->dev_id >= 0) {
+                json_object_put(chans->elems[i], "serves",
+                                dsa_vhost_serving_json(ch->dev_id));
+                json_object_put(chans->elems[i], "copy-policy",
+                                dsa_engine_to_json(ch->dev_id, false));
+            }
+        }
+    } else {
+        json_object_put(obj, "channels", json_array_create_empty());
+    }
+    json_object_put(obj, "vhost-ports", dsa_vhost_show_json());
+    json_object_put(obj, "config-problems",
+                    dsa_svecs_json(problems, ARRAY_SIZE(problems)));
+    json_object_put(obj, "restart-pending",
+                    dsa_svecs_json(pending, ARRAY_SIZE(pending)));
+    dsa_unlock();
+    return obj;
+}
+
 /* Appends the counters of every running channel to 's': the copy-policy
  * layer's, then the device's own. */
 void
@@ -700,6 +824,47 @@ dsa_channels_stats(struct ds *s)
         ds_put_char(s, '\n');
     }
     dsa_unlock();
+}
+
+/* Returns the counters of every running channel as a JSON array of
+ * {"name": NAME, "copy-policy": {...}, "device": {...}}: the copy-policy
+ * layer's (dsa_engine_to_json()) and the device's own ("submitted",
+ * "completed", "failed", "ring-size"; no "device" if DPDK has none). */
+struct json *
+dsa_channels_stats_json(void)
+    OVS_EXCLUDED(dsa_mutex)
+{
+    struct json *array = json_array_create_empty();
+
+    dsa_lock();
+    for (size_t i = 0; i < dsa_pool.n_chans; i++) {
+        const struct dsa_channel *ch = &dsa_pool.chans[i];
+        struct json *obj;
+        struct rte_dma_stats st;
+
+        if (ch->state != DSA_CH_RUNNING || ch->dev_id < 0) {
+            continue;
+        }
+        obj = json_object_create();
+        json_object_put_string(obj, "name", ch->name);
+        json_object_put(obj, "copy-policy",
+                        dsa_engine_to_json(ch->dev_id, true));
+        if (!rte_dma_stats_get(ch->dev_id, ch->vchan, &st)) {
+            struct json *dev = json_object_create();
+
+            json_object_put(dev, "submitted",
+                            json_integer_create(st.submitted));
+            json_object_put(dev, "completed",
+                            json_integer_create(st.completed));
+            json_object_put(dev, "failed", json_integer_create(st.errors));
+            json_object_put(dev, "ring-size",
+                            json_integer_create(ch->ring_size));
+            json_object_put(obj, "device", dev);
+        }
+        json_array_add(array, obj);
+    }
+    dsa_unlock();
+    return array;
 }
 
 /* Zeroes the counters of every running channel. */

@@ -18,11 +18,14 @@
 #define DSA_H 1
 
 struct ds;
+struct json;
 
 /* The extension's lifecycle (dsa.c) and its unixctl commands
  * (dsa-unixctl.c). */
 void dsa_show(struct ds *);
+struct json *dsa_show_json(void);
 void dsa_channels_stats(struct ds *);
+struct json *dsa_channels_stats_json(void);
 void dsa_channels_stats_clear(void);
 void dsa_unixctl_register(void);
 void dsa_unixctl_register_test_commands(void);

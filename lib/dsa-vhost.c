@@ -548,21 +548,16 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         COVERAGE_INC(dsa_vhost_borrowed_channel);
     }
 
-    if (!pmd) {
-        /* Make room first: free what completed since the last call.  A PMD
-         * thread does this every iteration already (dsa_vhost_poll()). */
-        dsa_vq_complete(vdev, vid, qid, dma);
-    }
-
     for (uint16_t i = 0; i < n; i++) {
         dsa_mbuf_hold(pkts[i]);
     }
     accepted = rte_vhost_submit_enqueue_burst(vid, qid, pkts, n, dma, 0);
-    if (accepted < n && pmd && dsa_vq_complete(vdev, vid, qid, dma)) {
+    if (accepted < n && dsa_vq_complete(vdev, vid, qid, dma)) {
         /* The vring was full, partly of copies already done: handing those
-         * to the guest lets it refill the ring while the caller retries
-         * (tx-retries).  Without this, a PMD thread would only make room at
-         * its next iteration, and every retry until then would fail. */
+         * to the guest makes room now, and lets it refill the ring while the
+         * caller retries (tx-retries).  Otherwise a PMD thread would make
+         * room only at its next iteration (dsa_vhost_poll()), and a thread
+         * without a polling loop only at its next send. */
         accepted += rte_vhost_submit_enqueue_burst(vid, qid, pkts + accepted,
                                                    n - accepted, dma, 0);
     }

@@ -297,6 +297,10 @@ dsa_progress(void)
         return;
     }
     if (dsa_stopping) {
+        /* Each step of a stop waits for PMD threads (or for queues to
+         * empty), which do not wake the main loop: come back soon rather
+         * than at its next unrelated wake-up. */
+        poll_timer_wait(DSA_PROGRESS_MS);
         if (dsa_pool_busy(&dsa_pool) || dsa_vhost_started) {
             return;
         }
@@ -388,15 +392,6 @@ dsa_run_hook(const struct smap *oc)
         dsa_progress();
         dsa_unlock();
     }
-
-    /* While channels change hands, the next step waits for PMD threads
-     * (or for queues to empty), which do not wake the main loop: come back
-     * soon rather than at its next unrelated wake-up. */
-    dsa_lock();
-    if (dsa_stopping) {
-        poll_timer_wait(DSA_PROGRESS_MS);
-    }
-    dsa_unlock();
 }
 
 /* Reads the host's DSA bring-up state from sysfs and the process's

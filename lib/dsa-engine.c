@@ -1109,8 +1109,29 @@ dsa_engine_install(int16_t dev_id, const char *name)
     return 0;
 }
 
-/* Gives dmadev 'dev_id' its own fast path back.  Nothing may use the
- * channel. */
+/* Gives the device of 'e' back as the layer got it, running: a quarantine
+ * stopped it, and its owner (the channel pool) stops it itself.  Nothing
+ * may use the channel. */
+void
+dsa_engine_release(struct dsa_engine *e)
+{
+    int state;
+
+    atomic_read_relaxed(&e->state, &state);
+    if (state == DSA_ENGINE_QUARANTINED) {
+        int err = e->ctl.start(e->dev_id);
+
+        if (err) {
+            VLOG_WARN("DMA channel %s: restarting it after its quarantine "
+                      "failed (%s)", e->name,
+                      ovs_strerror(err < 0 ? -err : err));
+        }
+        atomic_store_relaxed(&e->state, DSA_ENGINE_ACTIVE);
+    }
+}
+
+/* Gives dmadev 'dev_id' its own fast path back, and its device as it was
+ * when the layer was installed.  Nothing may use the channel. */
 void
 dsa_engine_uninstall(int16_t dev_id)
 {
@@ -1121,6 +1142,7 @@ dsa_engine_uninstall(int16_t dev_id)
         return;
     }
     e = dsa_engines[dev_id];
+    dsa_engine_release(e);
     rte_dma_fp_objs[dev_id] = e->dev;
     dsa_engines[dev_id] = NULL;
     dsa_engine_destroy(e);

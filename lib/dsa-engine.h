@@ -151,6 +151,7 @@ struct dsa_engine *dsa_engine_create(const char *name, int16_t dev_id,
                                      const struct rte_dma_fp_object *dev,
                                      unsigned int max_desc,
                                      const struct dsa_engine_ctl *);
+void dsa_engine_release(struct dsa_engine *);
 void dsa_engine_destroy(struct dsa_engine *);
 void dsa_engine_fast_path(struct dsa_engine *, struct rte_dma_fp_object *);
 void dsa_engine_describe(const struct dsa_engine *, struct ds *, bool stats);

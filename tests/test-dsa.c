@@ -534,6 +534,10 @@ cmd_engine(int argc, char *argv[])
             }
             printf("%s; device stops %u starts %u\n",
                    has_error ? ", ERROR" : "", fake.stops, fake.starts);
+        } else if (!strcmp(op, "release")) {
+            dsa_engine_release(e);
+            printf("release: device stops %u starts %u\n", fake.stops,
+                   fake.starts);
         } else if (!strcmp(op, "capacity")) {
             printf("capacity: %u\n", fp.burst_capacity(fp.dev_private, 0));
         } else if (!strcmp(op, "stats")) {

@@ -5,10 +5,20 @@
 DSA_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DSA_BUILDDIR=${DSA_BUILDDIR:-$DSA_SRCDIR/_build}
 
-# Debian 12 packages needed to build, test and run.
+# The Debian release this runs on (bookworm = Debian 12, trixie = Debian
+# 13) and its DPDK ABI, the suffix of the librte-* package names.
+DSA_RELEASE=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+case $DSA_RELEASE in
+    bookworm) DSA_DPDK_ABI=23 ;;
+    trixie) DSA_DPDK_ABI=25 ;;
+    *) DSA_DPDK_ABI= ;;
+esac
+
+# Debian packages needed to build, test and run.
 DSA_DEB_PACKAGES="build-essential autoconf automake libtool pkg-config patch
-python3 openvswitch-source libdpdk-dev librte-dma-skeleton23
-librte-dma-idxd23 librte-vhost23 librte-net-virtio23 librte-net-vhost23 libcap-ng-dev
+python3 openvswitch-source libdpdk-dev librte-dma-skeleton$DSA_DPDK_ABI
+librte-dma-idxd$DSA_DPDK_ABI librte-vhost$DSA_DPDK_ABI
+librte-net-virtio$DSA_DPDK_ABI librte-net-vhost$DSA_DPDK_ABI libcap-ng-dev
 libssl-dev libnuma-dev libunbound-dev libunwind-dev iproute2 procps
 util-linux clang"
 
@@ -28,6 +38,9 @@ dsa_require_root () {
 # Installs the Debian packages that are missing.
 dsa_install_deps () {
     local missing="" p
+    test -n "$DSA_DPDK_ABI" || dsa_die "unsupported system '${DSA_RELEASE:-unknown}': \
+the scripts know Debian 12 (bookworm) and 13 (trixie); elsewhere, build by \
+hand (README: Building by hand)"
     for p in $DSA_DEB_PACKAGES; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
             || missing="$missing $p"

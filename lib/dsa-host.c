@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "openvswitch/dynamic-string.h"
 #include "util.h"
 
 /* PCI device ids of DSA functions (vendor DSA_PCI_VENDOR).  DPDK 22.11's idxd
@@ -316,3 +317,51 @@ dsa_host_destroy(struct dsa_host *host)
     svec_destroy(&host->vfio_pci_bound);
 }
 
+
+/* Returns a one-line summary of 'host' for dsa/show and the log: the DSA
+ * functions and their drivers, the IOMMU state and, on a host without an
+ * IOMMU, the capabilities the daemon lacks ('have_rawio': CAP_SYS_RAWIO,
+ * needed to open a no-IOMMU vfio group; 'have_sys_admin': CAP_SYS_ADMIN,
+ * needed to read /proc/self/pagemap for IOVA-as-PA) with what restores
+ * them on this Open vSwitch.  Every missing fact contains "missing".  The
+ * caller frees the string. */
+char *
+dsa_host_summary(const struct dsa_host *host, bool have_rawio,
+                 bool have_sys_admin)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    size_t n_vfio = 0, n_idxd = 0;
+
+    for (size_t i = 0; i < host->n_devs; i++) {
+        n_vfio += !strcmp(host->devs[i].driver, "vfio-pci");
+        n_idxd += !strcmp(host->devs[i].driver, "idxd");
+    }
+    if (!host->n_devs) {
+        ds_put_cstr(&s, "no DSA PCI function on this host");
+    } else {
+        ds_put_format(&s, "%"PRIuSIZE" DSA function(s): %"PRIuSIZE" on "
+                      "vfio-pci, %"PRIuSIZE" on idxd, %"PRIuSIZE" other; "
+                      "iommu %s, noiommu mode %s", host->n_devs, n_vfio,
+                      n_idxd, host->n_devs - n_vfio - n_idxd,
+                      host->iommu_present ? "yes" : "no",
+                      host->noiommu_on ? "on" : "off");
+        if (n_vfio < host->n_devs) {
+            ds_put_cstr(&s, " (run ovs-dsa-setup apply)");
+        }
+    }
+    if (host->noiommu_on || (!host->iommu_present && n_vfio)) {
+        if (!have_rawio) {
+            ds_put_cstr(&s, "; missing CAP_SYS_RAWIO for no-IOMMU vfio: ");
+            ds_put_cstr(&s, DSA_OVS_HAS_HW_RAWIO_ACCESS
+                        ? "start ovs-vswitchd with --hw-rawio-access or as "
+                          "root"
+                        : "run ovs-vswitchd as root (Open vSwitch 3.1 has "
+                          "no --hw-rawio-access)");
+        }
+        if (!have_sys_admin) {
+            ds_put_cstr(&s, "; missing CAP_SYS_ADMIN for IOVA-as-PA: run "
+                        "ovs-vswitchd as root");
+        }
+    }
+    return ds_steal_cstr(&s);
+}

@@ -65,5 +65,16 @@ bool dsa_id_dpdk_probes(unsigned int device);
 void dsa_host_scan(const char *sysfs_root, const char *etc_root,
                    struct dsa_host *);
 void dsa_host_destroy(struct dsa_host *);
+char *dsa_host_summary(const struct dsa_host *, bool have_rawio,
+                       bool have_sys_admin);
+
+/* Open vSwitch 3.2 added "ovs-vswitchd --hw-rawio-access", which keeps
+ * CAP_SYS_RAWIO when the daemon drops root with --user (it keeps no
+ * CAP_SYS_ADMIN).  DSA_OVS_VERSION_NUM (MAJOR * 100 + MINOR) is the version
+ * of the Open vSwitch this build links into, set by the build. */
+#ifndef DSA_OVS_VERSION_NUM
+#error "DSA_OVS_VERSION_NUM must be defined by the build"
+#endif
+#define DSA_OVS_HAS_HW_RAWIO_ACCESS (DSA_OVS_VERSION_NUM >= 302)
 
 #endif /* dsa-host.h */

@@ -400,50 +400,24 @@ dsa_run_hook(const struct smap *oc)
 static char *
 dsa_bringup_check(void)
 {
-    struct ds s = DS_EMPTY_INITIALIZER;
-    size_t n_vfio = 0, n_idxd = 0;
+    bool have_rawio = true, have_admin = true;
     struct dsa_host host;
+    char *summary;
 
     dsa_host_scan(DSA_SYSFS_ROOT, "/etc", &host);
-    for (size_t i = 0; i < host.n_devs; i++) {
-        n_vfio += !strcmp(host.devs[i].driver, "vfio-pci");
-        n_idxd += !strcmp(host.devs[i].driver, "idxd");
-    }
-    if (!host.n_devs) {
-        ds_put_cstr(&s, "no DSA PCI function on this host");
-    } else {
-        ds_put_format(&s, "%"PRIuSIZE" DSA function(s): %"PRIuSIZE" on "
-                      "vfio-pci, %"PRIuSIZE" on idxd, %"PRIuSIZE" other; "
-                      "iommu %s, noiommu mode %s", host.n_devs, n_vfio,
-                      n_idxd, host.n_devs - n_vfio - n_idxd,
-                      host.iommu_present ? "yes" : "no",
-                      host.noiommu_on ? "on" : "off");
-        if (n_vfio < host.n_devs) {
-            ds_put_cstr(&s, " (run ovs-dsa-setup apply)");
-        }
-    }
 #ifdef HAVE_LIBCAPNG
-    /* vfio's no-IOMMU groups need CAP_SYS_RAWIO; IOVA-as-PA needs
-     * CAP_SYS_ADMIN to read /proc/self/pagemap.  OvS drops both with
-     * --user. */
-    if (host.noiommu_on || (!host.iommu_present && n_vfio)) {
-        capng_get_caps_process();
-        if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_RAWIO)) {
-            ds_put_cstr(&s, "; missing CAP_SYS_RAWIO for no-IOMMU vfio: run "
-                        "ovs-vswitchd as root");
-        }
-        if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN)) {
-            ds_put_cstr(&s, "; missing CAP_SYS_ADMIN for IOVA-as-PA");
-        }
-    }
+    capng_get_caps_process();
+    have_rawio = capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_RAWIO);
+    have_admin = capng_have_capability(CAPNG_EFFECTIVE, CAP_SYS_ADMIN);
 #endif
-    if (strstr(ds_cstr(&s), "missing")) {
-        VLOG_WARN("bring-up: %s", ds_cstr(&s));
+    summary = dsa_host_summary(&host, have_rawio, have_admin);
+    if (strstr(summary, "missing")) {
+        VLOG_WARN("bring-up: %s", summary);
     } else {
-        VLOG_INFO("bring-up: %s", ds_cstr(&s));
+        VLOG_INFO("bring-up: %s", summary);
     }
     dsa_host_destroy(&host);
-    return ds_steal_cstr(&s);
+    return summary;
 }
 
 /* dpdk_ext 'init' hook: EAL is up. */

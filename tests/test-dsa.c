@@ -35,6 +35,7 @@
 #include "dsa-config.h"
 #include "dsa-eal.h"
 #include "dsa-engine.h"
+#include "dsa-host.h"
 #include "dsa-iova.h"
 #include "dsa-vhost.h"
 #include "openvswitch/dynamic-string.h"
@@ -1077,6 +1078,26 @@ cmd_iova_quiescent(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     return 0;
 }
 
+/* test-dsa host-summary SYSFS RAWIO ADMIN: the bring-up line of dsa/show
+ * for the host in the fabricated sysfs tree SYSFS, with CAP_SYS_RAWIO and
+ * CAP_SYS_ADMIN present (1) or missing (0). */
+static int
+cmd_host_summary(int argc, char *argv[])
+{
+    struct dsa_host host;
+    char *summary;
+
+    if (argc != 3) {
+        ovs_fatal(0, "usage: host-summary SYSFS RAWIO ADMIN");
+    }
+    dsa_host_scan(argv[0], "etc", &host);
+    summary = dsa_host_summary(&host, atoi(argv[1]), atoi(argv[2]));
+    puts(summary);
+    free(summary);
+    dsa_host_destroy(&host);
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1096,6 +1117,7 @@ main(int argc, char *argv[])
         { "iova-lock-order", cmd_iova_lock_order },
         { "iova-guest", cmd_iova_guest },
         { "iova-quiescent", cmd_iova_quiescent },
+        { "host-summary", cmd_host_summary },
     };
 
     set_program_name(argv[0]);
@@ -1105,7 +1127,7 @@ main(int argc, char *argv[])
     if (argc < 2) {
         ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach|"
                   "engine|iova|iova-lock-order|iova-guest|iova-quiescent|"
-                  "mbuf|tvqs ...", argv[0]);
+                  "mbuf|tvqs|host-summary ...", argv[0]);
     }
     for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
         if (!strcmp(argv[1], cmds[i].name)) {

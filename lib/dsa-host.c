@@ -349,18 +349,26 @@ dsa_host_summary(const struct dsa_host *host, bool have_rawio,
             ds_put_cstr(&s, " (run ovs-dsa-setup apply)");
         }
     }
-    if (host->noiommu_on || (!host->iommu_present && n_vfio)) {
+    if ((host->noiommu_on || (!host->iommu_present && n_vfio))
+        && (!have_rawio || !have_sys_admin)) {
         if (!have_rawio) {
-            ds_put_cstr(&s, "; missing CAP_SYS_RAWIO for no-IOMMU vfio: ");
-            ds_put_cstr(&s, DSA_OVS_HAS_HW_RAWIO_ACCESS
-                        ? "start ovs-vswitchd with --hw-rawio-access or as "
-                          "root"
-                        : "run ovs-vswitchd as root (Open vSwitch 3.1 has "
-                          "no --hw-rawio-access)");
+            ds_put_cstr(&s, "; missing CAP_SYS_RAWIO for no-IOMMU vfio");
         }
         if (!have_sys_admin) {
-            ds_put_cstr(&s, "; missing CAP_SYS_ADMIN for IOVA-as-PA: run "
-                        "ovs-vswitchd as root");
+            ds_put_cstr(&s, "; missing CAP_SYS_ADMIN for IOVA-as-PA");
+        }
+        if (!have_sys_admin) {
+            /* --user drops CAP_SYS_ADMIN whatever the version. */
+            ds_put_cstr(&s, DSA_OVS_HAS_HW_RAWIO_ACCESS
+                        ? ": run ovs-vswitchd as root (--hw-rawio-access "
+                          "keeps CAP_SYS_RAWIO only)"
+                        : ": run ovs-vswitchd as root");
+        } else {
+            ds_put_cstr(&s, DSA_OVS_HAS_HW_RAWIO_ACCESS
+                        ? ": start ovs-vswitchd with --hw-rawio-access or "
+                          "as root"
+                        : ": run ovs-vswitchd as root (Open vSwitch 3.1 has "
+                          "no --hw-rawio-access)");
         }
     }
     return ds_steal_cstr(&s);

@@ -26,6 +26,7 @@
 #include <rte_dmadev.h>
 
 #include "coverage.h"
+#include "dsa-compat.h"
 #include "dsa-config.h"
 #include "dsa-iova.h"
 #include "openvswitch/dynamic-string.h"
@@ -1102,9 +1103,9 @@ dsa_engine_install(int16_t dev_id, const char *name)
     if (err) {
         return err;
     }
-    e = dsa_engine_create(name, dev_id, &rte_dma_fp_objs[dev_id],
+    e = dsa_engine_create(name, dev_id, dsa_compat_dma_fp_entry(dev_id),
                           info.max_desc, &dsa_engine_dpdk_ctl);
-    dsa_engine_fast_path(e, &rte_dma_fp_objs[dev_id]);
+    dsa_engine_fast_path(e, dsa_compat_dma_fp_entry(dev_id));
     dsa_engines[dev_id] = e;
     return 0;
 }
@@ -1143,7 +1144,7 @@ dsa_engine_uninstall(int16_t dev_id)
     }
     e = dsa_engines[dev_id];
     dsa_engine_release(e);
-    rte_dma_fp_objs[dev_id] = e->dev;
+    *dsa_compat_dma_fp_entry(dev_id) = e->dev;
     dsa_engines[dev_id] = NULL;
     dsa_engine_destroy(e);
 }

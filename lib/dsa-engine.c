@@ -51,19 +51,16 @@ COVERAGE_DEFINE(dsa_engine_stop_failed);
 #define DSA_ENGINE_MAX_RING 32768
 
 /* Process-wide policy.  Read by every copy, written by the main thread. */
-static atomic_uint32_t dsa_threshold
-    = ATOMIC_VAR_INIT(DSA_COPY_THRESHOLD_DEFAULT);
-static atomic_uint32_t dsa_watchdog_ms
-    = ATOMIC_VAR_INIT(DSA_WATCHDOG_MS_DEFAULT);
-static atomic_uint32_t dsa_quarantine_ms
-    = ATOMIC_VAR_INIT(DSA_QUARANTINE_MS_DEFAULT);
-static atomic_int dsa_model = ATOMIC_VAR_INIT(DSA_MODEL_DEVICE);
+static atomic_uint32_t dsa_threshold = DSA_COPY_THRESHOLD_DEFAULT;
+static atomic_uint32_t dsa_watchdog_ms = DSA_WATCHDOG_MS_DEFAULT;
+static atomic_uint32_t dsa_quarantine_ms = DSA_QUARANTINE_MS_DEFAULT;
+static atomic_int dsa_model = DSA_MODEL_DEVICE;
 
 /* Injected faults, and a generation that tells engines to pick them up. */
 static struct ovs_mutex dsa_faults_mutex = OVS_MUTEX_INITIALIZER;
 static struct dsa_faults dsa_faults OVS_GUARDED_BY(dsa_faults_mutex)
     = { .dev_id = -1 };
-static atomic_uint64_t dsa_faults_gen = ATOMIC_VAR_INIT(0);
+static atomic_uint64_t dsa_faults_gen = 0;
 
 /* State of a layer's channel. */
 enum dsa_engine_state {

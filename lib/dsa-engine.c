@@ -26,6 +26,7 @@
 #include <rte_dmadev.h>
 
 #include "coverage.h"
+#include "dsa-compat.h"
 #include "dsa-config.h"
 #include "dsa-iova.h"
 #include "openvswitch/dynamic-string.h"
@@ -50,19 +51,16 @@ COVERAGE_DEFINE(dsa_engine_stop_failed);
 #define DSA_ENGINE_MAX_RING 32768
 
 /* Process-wide policy.  Read by every copy, written by the main thread. */
-static atomic_uint32_t dsa_threshold
-    = ATOMIC_VAR_INIT(DSA_COPY_THRESHOLD_DEFAULT);
-static atomic_uint32_t dsa_watchdog_ms
-    = ATOMIC_VAR_INIT(DSA_WATCHDOG_MS_DEFAULT);
-static atomic_uint32_t dsa_quarantine_ms
-    = ATOMIC_VAR_INIT(DSA_QUARANTINE_MS_DEFAULT);
-static atomic_int dsa_model = ATOMIC_VAR_INIT(DSA_MODEL_DEVICE);
+static atomic_uint32_t dsa_threshold = DSA_COPY_THRESHOLD_DEFAULT;
+static atomic_uint32_t dsa_watchdog_ms = DSA_WATCHDOG_MS_DEFAULT;
+static atomic_uint32_t dsa_quarantine_ms = DSA_QUARANTINE_MS_DEFAULT;
+static atomic_int dsa_model = DSA_MODEL_DEVICE;
 
 /* Injected faults, and a generation that tells engines to pick them up. */
 static struct ovs_mutex dsa_faults_mutex = OVS_MUTEX_INITIALIZER;
 static struct dsa_faults dsa_faults OVS_GUARDED_BY(dsa_faults_mutex)
     = { .dev_id = -1 };
-static atomic_uint64_t dsa_faults_gen = ATOMIC_VAR_INIT(0);
+static atomic_uint64_t dsa_faults_gen = 0;
 
 /* State of a layer's channel. */
 enum dsa_engine_state {
@@ -1102,9 +1100,9 @@ dsa_engine_install(int16_t dev_id, const char *name)
     if (err) {
         return err;
     }
-    e = dsa_engine_create(name, dev_id, &rte_dma_fp_objs[dev_id],
+    e = dsa_engine_create(name, dev_id, dsa_compat_dma_fp_entry(dev_id),
                           info.max_desc, &dsa_engine_dpdk_ctl);
-    dsa_engine_fast_path(e, &rte_dma_fp_objs[dev_id]);
+    dsa_engine_fast_path(e, dsa_compat_dma_fp_entry(dev_id));
     dsa_engines[dev_id] = e;
     return 0;
 }
@@ -1143,7 +1141,7 @@ dsa_engine_uninstall(int16_t dev_id)
     }
     e = dsa_engines[dev_id];
     dsa_engine_release(e);
-    rte_dma_fp_objs[dev_id] = e->dev;
+    *dsa_compat_dma_fp_entry(dev_id) = e->dev;
     dsa_engines[dev_id] = NULL;
     dsa_engine_destroy(e);
 }

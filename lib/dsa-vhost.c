@@ -28,6 +28,7 @@
 
 #include "coverage.h"
 #include "dsa-channel.h"
+#include "dsa-compat.h"
 #include "dsa-config.h"
 #include "dsa-engine.h"
 #include "dsa-iova.h"
@@ -51,7 +52,8 @@ COVERAGE_DEFINE(dsa_vhost_borrowed_channel);
 COVERAGE_DEFINE(dsa_vhost_draining_drop);
 COVERAGE_DEFINE(dsa_vhost_sync_wait_timeout);
 
-/* Virtqueues per device DPDK 22.11 supports (VHOST_MAX_VRING). */
+/* Virtqueues per device DPDK supports (VHOST_MAX_VRING, 256 in 22.11 and
+ * 24.11). */
 #define DSA_MAX_VRINGS 256
 
 /* Virtio feature bit of packed virtqueues. */
@@ -138,6 +140,10 @@ struct dsa_vdev {
     atomic_int mode[DSA_MAX_VRINGS];    /* enum dsa_vq_mode.  Written under
                                          * dsa_vhost_mutex, read by any
                                          * thread. */
+    struct dsa_vq_excl excl[DSA_MAX_VRINGS];  /* Around the vhost calls of
+                                               * a queue with an async
+                                               * channel that DPDK does not
+                                               * serialize (dsa-compat.h). */
 };
 
 static struct ovs_mutex dsa_vhost_mutex = OVS_MUTEX_INITIALIZER;
@@ -148,8 +154,7 @@ static struct shash dsa_ports OVS_GUARDED_BY(dsa_vhost_mutex)
 
 /* dsa-copy-threshold: a host-to-guest burst whose packets are all shorter
  * takes the synchronous path.  Set by dsa.c, read by any thread. */
-static atomic_uint32_t dsa_vhost_threshold
-    = ATOMIC_VAR_INIT(DSA_COPY_THRESHOLD_DEFAULT);
+static atomic_uint32_t dsa_vhost_threshold = DSA_COPY_THRESHOLD_DEFAULT;
 
 /* The channel of the calling thread, as dsa.c hands it down. */
 struct dsa_thread {
@@ -178,7 +183,7 @@ static OVSRCU_TYPE(struct dsa_vdev *) dsa_vdevs[RTE_MAX_VHOST_DEVICE];
  * it is only refilled while 'dsa_n_dmas' is 0 and no queue copies through
  * DMA. */
 static int16_t dsa_dmas[DSA_MAX_CHANNELS];
-static atomic_uint dsa_n_dmas = ATOMIC_VAR_INIT(0);
+static atomic_uint dsa_n_dmas = 0;
 
 static unsigned int
 dsa_n_dmas_get(void)
@@ -460,6 +465,10 @@ dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
     unsigned int total = 0;
     uint16_t n;
 
+    if (!dsa_vq_excl_try(&vdev->excl[qid])) {
+        /* Another thread is completing this queue. */
+        return 0;
+    }
     do {
         struct rte_mbuf *pkts[DSA_BURST];
 
@@ -472,6 +481,7 @@ dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
             total += n;
         }
     } while (n == DSA_BURST);
+    dsa_vq_excl_release(&vdev->excl[qid]);
     return total;
 }
 
@@ -540,7 +550,9 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     atomic_read_relaxed(&dsa_vhost_threshold, &threshold);
     if (vdev->split && dsa_pkts_below(pkts, n, threshold)
         && !rte_vhost_async_get_inflight(vid, qid)) {
+        dsa_vq_excl_acquire(&vdev->excl[qid]);
         accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
+        dsa_vq_excl_release(&vdev->excl[qid]);
         dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, accepted);
         return accepted;
     }
@@ -613,8 +625,13 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
         /* Packets stay in the guest's ring until the queue has a mode. */
         return 0;
     }
+    if (!dsa_vq_excl_try(&vdev->excl[qid])) {
+        /* A thread that used to poll this queue is draining it. */
+        return 0;
+    }
     got = rte_vhost_async_try_dequeue_burst(vid, qid, mp, pkts, n, &inflight,
                                             dma, 0);
+    dsa_vq_excl_release(&vdev->excl[qid]);
     if (got) {
         struct dsa_vq_stats *st = &vdev->port->stats[qid];
 
@@ -668,7 +685,11 @@ dsa_tvq_drain(const struct dsa_tvq *t)
     if (!dsa_vq_g2h(t->qid)) {
         return dsa_vq_complete(t->vdev, t->vid, t->qid, t->dma);
     }
+    if (!dsa_vq_excl_try(&t->vdev->excl[t->qid])) {
+        return 0;
+    }
     n = rte_vhost_clear_queue(t->vid, t->qid, pkts, DSA_BURST, t->dma, 0);
+    dsa_vq_excl_release(&t->vdev->excl[t->qid]);
     if (n) {
         rte_pktmbuf_free_bulk(pkts, n);
         dsa_stat_add(&t->vdev->port->stats[t->qid], DSA_VQ_STAT_DROPPED,
@@ -727,6 +748,29 @@ dsa_vhost_drain_thread(void)
     ts->n = ts->allocated = 0;
 }
 
+/* Takes up to DSA_BURST packets whose copies on channel 'dma' are done off
+ * 'vid''s queue 'qid' into 'pkts', with rte_vhost_clear_queue(): its
+ * thread-unsafe form with 'locked' (DPDK holds the virtqueue's lock), else
+ * under the queue's exclusion.  Returns how many, 0 if another thread is
+ * using the queue. */
+static uint16_t
+dsa_vq_clear(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked,
+             int16_t dma, struct rte_mbuf **pkts)
+{
+    uint16_t n;
+
+    if (locked) {
+        return rte_vhost_clear_queue_thread_unsafe(vid, qid, pkts, DSA_BURST,
+                                                   dma, 0);
+    }
+    if (!dsa_vq_excl_try(&vdev->excl[qid])) {
+        return 0;
+    }
+    n = rte_vhost_clear_queue(vid, qid, pkts, DSA_BURST, dma, 0);
+    dsa_vq_excl_release(&vdev->excl[qid]);
+    return n;
+}
+
 /* Completes (host-to-guest) or drops (guest-to-host) every copy in flight
  * on 'vid''s queue 'qid', polling every channel, until 'deadline'.  With
  * 'locked', DPDK holds the virtqueue's lock (vring_state_changed) and only
@@ -753,12 +797,7 @@ dsa_vq_drain_all(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked,
             struct rte_mbuf *pkts[DSA_BURST];
             uint16_t n;
 
-            n = (locked
-                 ? rte_vhost_clear_queue_thread_unsafe(vid, qid, pkts,
-                                                       DSA_BURST, dsa_dmas[i],
-                                                       0)
-                 : rte_vhost_clear_queue(vid, qid, pkts, DSA_BURST,
-                                         dsa_dmas[i], 0));
+            n = dsa_vq_clear(vdev, vid, qid, locked, dsa_dmas[i], pkts);
             if (n) {
                 rte_pktmbuf_free_bulk(pkts, n);
                 if (dsa_vq_g2h(qid)) {
@@ -949,6 +988,9 @@ dsa_vhost_new_device(int vid, const char *netdev_name)
         vdev->port = port;
         vdev->nr_vring = MIN(rte_vhost_get_vring_num(vid), DSA_MAX_VRINGS);
         vdev->split = dsa_vid_split(vid);
+        for (uint16_t q = 0; q < vdev->nr_vring; q++) {
+            dsa_vq_excl_init(&vdev->excl[q]);
+        }
         dsa_vdev_register(vdev, dsa_vhost_on);
         ovsrcu_set(&dsa_vdevs[vid], vdev);
     }

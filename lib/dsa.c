@@ -109,7 +109,7 @@ static char *dsa_bringup_summary OVS_GUARDED_BY(dsa_mutex);
 #define DSA_PROGRESS_MS 10
 
 /* Bumped whenever PMD threads should revisit their claim. */
-static atomic_uint64_t dsa_gen = ATOMIC_VAR_INIT(1);
+static atomic_uint64_t dsa_gen = 1;
 
 /* Fingerprint of the dsa-* keys last parsed (main thread only). */
 static char *dsa_fingerprint;

@@ -32,6 +32,7 @@
 #include <rte_mbuf.h>
 
 #include "dsa-channel.h"
+#include "dsa-compat.h"
 #include "dsa-config.h"
 #include "dsa-eal.h"
 #include "dsa-engine.h"
@@ -715,6 +716,71 @@ cmd_mbuf(int argc, char *argv[])
     return 0;
 }
 
+/* What two threads count under one 'struct dsa_vq_excl'. */
+struct vq_excl_arg {
+    struct dsa_vq_excl *x;
+    unsigned long *counter;     /* Not atomic: only the exclusion guards it. */
+    int n;
+};
+
+/* Adds 1 to the counter 'n' times, each time under the exclusion. */
+static void *
+vq_excl_thread(void *arg_)
+{
+    struct vq_excl_arg *arg = arg_;
+
+    for (int i = 0; i < arg->n; i++) {
+        dsa_vq_excl_acquire(arg->x);
+        *(volatile unsigned long *) arg->counter += 1;
+        dsa_vq_excl_release(arg->x);
+    }
+    return NULL;
+}
+
+/* vq-excl N: the exclusion between the vhost calls of one virtqueue
+ * (dsa-compat.h).  Prints whether the DPDK built against serializes them
+ * itself; if it does not (23.07 on), a second taker must be turned away
+ * until the first gives it back, and two threads adding N each under it
+ * must count 2 * N.  If it does (22.11), every taker gets it at once. */
+static int
+cmd_vq_excl(int argc, char *argv[])
+{
+    int n = argc > 0 ? atoi(argv[0]) : 100000;
+    struct dsa_vq_excl x;
+    bool first, second, again;
+
+    dsa_vq_excl_init(&x);
+    first = dsa_vq_excl_try(&x);
+    second = dsa_vq_excl_try(&x);
+    if (second) {
+        dsa_vq_excl_release(&x);
+    }
+    dsa_vq_excl_release(&x);
+    again = dsa_vq_excl_try(&x);
+    dsa_vq_excl_release(&x);
+
+    printf("dpdk: %s\n", DSA_COMPAT_VHOST_SHARED_VQ_LOCK
+           ? "shares the virtqueue lock" : "serializes the virtqueue");
+    printf("first taker: %s\n", first ? "gets it" : "turned away");
+    printf("second taker while held: %s\n",
+           second ? "gets it" : "turned away");
+    printf("taker after release: %s\n", again ? "gets it" : "turned away");
+    if (DSA_COMPAT_VHOST_SHARED_VQ_LOCK) {
+        unsigned long counter = 0;
+        struct vq_excl_arg arg = { &x, &counter, n };
+        pthread_t t[2];
+
+        for (int i = 0; i < 2; i++) {
+            t[i] = ovs_thread_create("vq-excl", vq_excl_thread, &arg);
+        }
+        for (int i = 0; i < 2; i++) {
+            xpthread_join(t[i], NULL);
+        }
+        printf("two threads adding %d each: %lu\n", n, counter);
+    }
+    return 0;
+}
+
 /* tvqs N: a thread submits to N virtqueues (of N / 2 devices, on two
  * channels), and to some of them again: it must track every one, once. */
 static int
@@ -1114,6 +1180,7 @@ main(int argc, char *argv[])
         { "iova", cmd_iova },
         { "mbuf", cmd_mbuf },
         { "tvqs", cmd_tvqs },
+        { "vq-excl", cmd_vq_excl },
         { "iova-lock-order", cmd_iova_lock_order },
         { "iova-guest", cmd_iova_guest },
         { "iova-quiescent", cmd_iova_quiescent },

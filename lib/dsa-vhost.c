@@ -148,8 +148,7 @@ static struct shash dsa_ports OVS_GUARDED_BY(dsa_vhost_mutex)
 
 /* dsa-copy-threshold: a host-to-guest burst whose packets are all shorter
  * takes the synchronous path.  Set by dsa.c, read by any thread. */
-static atomic_uint32_t dsa_vhost_threshold
-    = ATOMIC_VAR_INIT(DSA_COPY_THRESHOLD_DEFAULT);
+static atomic_uint32_t dsa_vhost_threshold = DSA_COPY_THRESHOLD_DEFAULT;
 
 /* The channel of the calling thread, as dsa.c hands it down. */
 struct dsa_thread {
@@ -178,7 +177,7 @@ static OVSRCU_TYPE(struct dsa_vdev *) dsa_vdevs[RTE_MAX_VHOST_DEVICE];
  * it is only refilled while 'dsa_n_dmas' is 0 and no queue copies through
  * DMA. */
 static int16_t dsa_dmas[DSA_MAX_CHANNELS];
-static atomic_uint dsa_n_dmas = ATOMIC_VAR_INIT(0);
+static atomic_uint dsa_n_dmas = 0;
 
 static unsigned int
 dsa_n_dmas_get(void)

@@ -586,9 +586,13 @@ dsa_pool_format(const struct dsa_pool *pool, struct ds *s)
  *    "pmds-without-channel": [{"core", "numa"}, ...],
  *    "cross-numa": [{"core", "numa", "channel", "channel-numa"}, ...]}
  *
- * The channels are in the order of 'pool->chans'. */
+ * The channels are in the order of 'pool->chans'.  If 'chan_objs' is
+ * nonnull, it gets each channel's object (pool->n_chans of them), for the
+ * caller to add to: Open vSwitch's JSON API to read an array back differs
+ * between releases. */
 void
-dsa_pool_put_json(const struct dsa_pool *pool, struct json *obj)
+dsa_pool_put_json(const struct dsa_pool *pool, struct json *obj,
+                  struct json **chan_objs)
     OVS_REQUIRES(pool->mutex)
 {
     struct json *chans = json_array_create_empty();
@@ -622,6 +626,9 @@ dsa_pool_put_json(const struct dsa_pool *pool, struct json *obj)
                         json_boolean_create(ch->owner != DSA_NO_OWNER
                                             && ch->owner_parked));
         json_array_add(chans, c);
+        if (chan_objs) {
+            chan_objs[i] = c;
+        }
     }
 
     pmds = dsa_pool_sorted_pmds(pool, &n);

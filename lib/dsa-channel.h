@@ -132,7 +132,8 @@ int dsa_pool_pick(const struct dsa_pool *pool, int numa_id)
 void dsa_channel_classify(struct dsa_channel *);
 void dsa_pool_format(const struct dsa_pool *pool, struct ds *)
     OVS_REQUIRES(pool->mutex);
-void dsa_pool_put_json(const struct dsa_pool *pool, struct json *)
+void dsa_pool_put_json(const struct dsa_pool *pool, struct json *,
+                       struct json **chan_objs)
     OVS_REQUIRES(pool->mutex);
 
 #endif /* dsa-channel.h */

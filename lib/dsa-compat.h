@@ -17,10 +17,11 @@
 #ifndef DSA_COMPAT_H
 #define DSA_COMPAT_H 1
 
-/* What differs between the DPDK releases the extension is built against
- * (22.11: Debian 12; 24.11: Debian 13), behind small named helpers, so
- * that no other file tests RTE_VERSION.  docs/design.md, "Per-version
- * facts", says what was checked for each release and where. */
+/* What differs between the DPDK releases that ovs-dsa builds against, behind
+ * small named helpers: the rest of the code has no RTE_VERSION test.
+ * Known releases: 22.11 (Debian 12), 24.11 (Debian 13), 25.11 (upstream
+ * Open vSwitch 3.7).  docs/design.md, "Per-version facts", says what was
+ * checked for each release and where. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,35 +34,124 @@
 #include "ovs-atomic.h"
 #include "util.h"
 
-#if RTE_VERSION < RTE_VERSION_NUM(22, 11, 0, 0)
-#error "ovs-dsa needs DPDK 22.11 or later"
-#elif RTE_VERSION >= RTE_VERSION_NUM(24, 12, 0, 0)
-/* Check the dmadev fast-path object and the vhost locking of a newer
- * release (docs/design.md, "Per-version facts") before adding it. */
-#error "ovs-dsa is checked against DPDK 22.11 and 24.11 only"
+/* ==== The dmadev fast-path entry (struct rte_dma_fp_object) ====
+ *
+ * The copy-policy layer (dsa-engine.c) installs entries of its own in
+ * rte_dma_fp_objs[], DPDK's internal table that the inline rte_dma_*()
+ * functions call through.  The layout of that entry is internal ABI: it is
+ * checked here, member by member, for each release this code knows, and the
+ * build fails on any other, rather than running with an entry that lacks
+ * (or misplaces) a member.
+ *
+ * DSA_DMA_FP_LAYER_FUNCS(M) calls M(member) for each function member that
+ * the layer implements itself (over the device's); DSA_DMA_FP_FWD_FUNCS(M)
+ * for each one it forwards to the device unchanged but for 'dev_private'
+ * (dsa_compat_dma_fp_forward() installs those).  Together they are every
+ * function member of the entry. */
+#define DSA_DMA_FP_LAYER_FUNCS(M) \
+    M(copy) M(copy_sg) M(fill) M(submit) M(completed) M(completed_status) \
+    M(burst_capacity)
+
+/* Asserts that member 'MEMBER' of struct rte_dma_fp_object is at 'OFFSET'. */
+#define DSA_DMA_FP_AT(MEMBER, OFFSET) \
+    BUILD_ASSERT_DECL(offsetof(struct rte_dma_fp_object, MEMBER) == (OFFSET))
+
+/* The members common to every known release: the private data, then one
+ * pointer per function, in this order. */
+#define DSA_DMA_FP_COMMON_LAYOUT \
+    DSA_DMA_FP_AT(dev_private, 0); \
+    DSA_DMA_FP_AT(copy, 1 * sizeof(void *)); \
+    DSA_DMA_FP_AT(copy_sg, 2 * sizeof(void *)); \
+    DSA_DMA_FP_AT(fill, 3 * sizeof(void *)); \
+    DSA_DMA_FP_AT(submit, 4 * sizeof(void *)); \
+    DSA_DMA_FP_AT(completed, 5 * sizeof(void *)); \
+    DSA_DMA_FP_AT(completed_status, 6 * sizeof(void *)); \
+    DSA_DMA_FP_AT(burst_capacity, 7 * sizeof(void *))
+
+#if RTE_VER_YEAR == 22 && RTE_VER_MONTH == 11
+/* ---- DPDK 22.11 (ABI 23): 8 pointers in 128 bytes (__rte_aligned(128)),
+ * the rest reserved. ---- */
+DSA_DMA_FP_COMMON_LAYOUT;
+BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object) == 128);
+#define DSA_DMA_FP_FWD_FUNCS(M)
+#define DSA_DMA_FP_ABI "22.11"
+
+/* Nothing to forward: the layer implements every function member. */
+static inline void
+dsa_compat_dma_fp_forward(struct rte_dma_fp_object *obj OVS_UNUSED)
+{
+}
+
+#elif RTE_VER_YEAR == 24 && RTE_VER_MONTH == 11
+/* ---- DPDK 24.11 (ABI 25): the same 8 pointers, now __rte_cache_aligned
+ * (one 64-byte cache line on x86). ---- */
+DSA_DMA_FP_COMMON_LAYOUT;
+BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object)
+                  == ROUND_UP(8 * sizeof(void *), RTE_CACHE_LINE_SIZE));
+#define DSA_DMA_FP_FWD_FUNCS(M)
+#define DSA_DMA_FP_ABI "24.11"
+
+/* Nothing to forward: the layer implements every function member. */
+static inline void
+dsa_compat_dma_fp_forward(struct rte_dma_fp_object *obj OVS_UNUSED)
+{
+}
+
+#elif RTE_VER_YEAR == 25 && RTE_VER_MONTH == 11
+/* ---- DPDK 25.11 (ABI 26): two more members, 'enqueue' and 'dequeue', the
+ * rte_dma_op API (rte_dma_enqueue_ops(), for devices configured with
+ * RTE_DMA_CFG_FLAG_ENQ_DEQ).  vhost does not use it; the layer forwards it
+ * to the device, with the device's 'dev_private'. ---- */
+DSA_DMA_FP_COMMON_LAYOUT;
+DSA_DMA_FP_AT(enqueue, 8 * sizeof(void *));
+DSA_DMA_FP_AT(dequeue, 9 * sizeof(void *));
+BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object)
+                  == ROUND_UP(10 * sizeof(void *), RTE_CACHE_LINE_SIZE));
+#define DSA_DMA_FP_FWD_FUNCS(M) M(enqueue) M(dequeue)
+#define DSA_DMA_FP_ABI "25.11"
+
+#include "dsa-engine.h"         /* dsa_engine_device_fp(). */
+
+/* rte_dma_enqueue_ops() through the layer: to the device while it takes
+ * copies, otherwise none enqueued (as DPDK's own stub does). */
+static inline uint16_t
+dsa_compat_dma_enqueue_fwd(void *dev_private, uint16_t vchan,
+                           struct rte_dma_op **ops, uint16_t nb_ops)
+{
+    const struct rte_dma_fp_object *dev
+        = dsa_engine_device_fp(dev_private, true);
+
+    return dev && dev->enqueue
+           ? dev->enqueue(dev->dev_private, vchan, ops, nb_ops) : 0;
+}
+
+/* rte_dma_dequeue_ops() through the layer: always from the device, which
+ * may still complete what it was given before a quarantine. */
+static inline uint16_t
+dsa_compat_dma_dequeue_fwd(void *dev_private, uint16_t vchan,
+                           struct rte_dma_op **ops, uint16_t nb_ops)
+{
+    const struct rte_dma_fp_object *dev
+        = dsa_engine_device_fp(dev_private, false);
+
+    return dev && dev->dequeue
+           ? dev->dequeue(dev->dev_private, vchan, ops, nb_ops) : 0;
+}
+
+/* Sets the members of 'obj' that the layer forwards to the device. */
+static inline void
+dsa_compat_dma_fp_forward(struct rte_dma_fp_object *obj)
+{
+    obj->enqueue = dsa_compat_dma_enqueue_fwd;
+    obj->dequeue = dsa_compat_dma_dequeue_fwd;
+}
+
+#else
+/* Another release: check its struct rte_dma_fp_object, in
+ * lib/dmadev/rte_dmadev_core.h, and describe its layout above. */
+#error "unknown DPDK release: its dmadev fast-path layout is not checked"
 #endif
 
-/* dmadev's fast-path table.
- *
- * The engine layer (dsa-engine.c) takes over a device by replacing its
- * entry of rte_dma_fp_objs[] (rte_dmadev_core.h), and gives it back by
- * restoring the saved copy.  22.11 and 24.11 declare the same members in
- * the same order; only the alignment changed (__rte_aligned(128) in 22.11,
- * __rte_cache_aligned in 24.11), which whole-struct copies of the headers
- * built against keep right.  The assertions below fail the build if a
- * release reorders the members. */
-#define DSA_COMPAT_FP_SLOT(MEMBER, N) \
-    BUILD_ASSERT_DECL(offsetof(struct rte_dma_fp_object, MEMBER) \
-                      == (N) * sizeof(void *))
-DSA_COMPAT_FP_SLOT(dev_private, 0);
-DSA_COMPAT_FP_SLOT(copy, 1);
-DSA_COMPAT_FP_SLOT(copy_sg, 2);
-DSA_COMPAT_FP_SLOT(fill, 3);
-DSA_COMPAT_FP_SLOT(submit, 4);
-DSA_COMPAT_FP_SLOT(completed, 5);
-DSA_COMPAT_FP_SLOT(completed_status, 6);
-DSA_COMPAT_FP_SLOT(burst_capacity, 7);
-#undef DSA_COMPAT_FP_SLOT
 
 /* Returns dmadev 'dev_id''s entry of DPDK's fast-path table: the one place
  * the extension reaches it. */
@@ -77,8 +167,9 @@ dsa_compat_dma_fp_entry(int16_t dev_id)
  * data-path call takes (rte_vhost_poll_enqueue_completed(),
  * rte_vhost_clear_queue() and rte_vhost_async_try_dequeue_burst() with a
  * trylock, returning 0 when another thread holds it).  From 23.07 on
- * (24.11 included) the lock is a read/write lock and those calls take it
- * shared: only vhost-user messages exclude them, not each other.  Threads
+ * (24.11 and 25.11 included) the lock is a read/write lock and those
+ * calls take it shared: only vhost-user messages exclude them, not each
+ * other.  Threads
  * that may complete the same virtqueue at once (two PMD threads sending to
  * it, a thread draining while another polls, a synchronous enqueue on a
  * queue with an async channel) must then be kept apart by the caller: a

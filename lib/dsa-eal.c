@@ -53,7 +53,16 @@ dsa_find_vfio_devices(const char *sysfs_root, struct svec *bdfs)
  * ("--name VAL" or "--name=VAL"; any unambiguous prefix of a name, as
  * "--al" for "--allow", is that option).  Reading the operator's dpdk-extra
  * the same way tells an allow- or block-list in every spelling from a
- * value that merely looks like one. */
+ * value that merely looks like one.
+ *
+ * DPDK 25.11's EAL reads them with its argparse library instead: exact long
+ * names only, no clusters of short options, and more long names
+ * (--memory-size, --numa-mem, --driver-path, ...).  Every spelling that it
+ * accepts and that names a device (-aBDF, -a BDF, --allow=BDF, --allow BDF,
+ * and the same for -b/--block, --no-pci) is read here the same way; one it
+ * refuses stops EAL whatever is added next to it, and an unknown long name
+ * is skipped with no value, which only a value starting with "-" could
+ * misread. */
 static const char dsa_eal_short_opts[] = "a:b:c:s:d:hl:S:m:n:r:v";
 
 struct dsa_eal_long_opt {

@@ -914,11 +914,14 @@ dsa_engine_destroy(struct dsa_engine *e)
     }
 }
 
-/* Fills in 'obj' with the layer's fast path over 'e'. */
+/* Fills in 'obj' with the layer's fast path over 'e': the device's whole
+ * entry (whatever members this DPDK has; dsa-compat.h checks the layout),
+ * with the members that the layer implements replaced and those that it
+ * forwards to the device wrapped (they get the device's 'dev_private'). */
 void
 dsa_engine_fast_path(struct dsa_engine *e, struct rte_dma_fp_object *obj)
 {
-    memset(obj, 0, sizeof *obj);
+    *obj = e->dev;
     obj->dev_private = e;
     obj->copy = dsa_engine_copy;
     obj->copy_sg = dsa_engine_copy_sg;
@@ -927,6 +930,21 @@ dsa_engine_fast_path(struct dsa_engine *e, struct rte_dma_fp_object *obj)
     obj->completed = dsa_engine_completed;
     obj->completed_status = dsa_engine_completed_status;
     obj->burst_capacity = dsa_engine_burst_capacity;
+    dsa_compat_dma_fp_forward(obj);
+}
+
+/* Returns the device's own fast path under the layer's entry whose private
+ * data is 'priv', for the members that the layer forwards to the device
+ * (dsa-compat.h), or NULL if 'enqueue' (new work) and the device is out of
+ * service: stopped by a quarantine, or failed. */
+const struct rte_dma_fp_object *
+dsa_engine_device_fp(void *priv, bool enqueue)
+{
+    struct dsa_engine *e = priv;
+    int state;
+
+    atomic_read_relaxed(&e->state, &state);
+    return !enqueue || state == DSA_ENGINE_ACTIVE ? &e->dev : NULL;
 }
 
 /* Returns the copies 'e' has not reported done yet. */

@@ -742,20 +742,20 @@ dsa_show_json(void)
     json_object_put(obj, "copy-policy", dsa_policy_json());
 
     if (dsa_active || dsa_stopping) {
-        const struct json_array *chans;
+        struct json **chans = xcalloc(dsa_pool.n_chans + 1, sizeof *chans);
 
-        dsa_pool_put_json(&dsa_pool, obj);
-        chans = json_array(shash_find_data(json_object(obj), "channels"));
-        for (size_t i = 0; i < dsa_pool.n_chans && i < chans->n; i++) {
+        dsa_pool_put_json(&dsa_pool, obj, chans);
+        for (size_t i = 0; i < dsa_pool.n_chans; i++) {
             const struct dsa_channel *ch = &dsa_pool.chans[i];
 
             if (ch->state == DSA_CH_RUNNING && ch->dev_id >= 0) {
-                json_object_put(chans->elems[i], "serves",
+                json_object_put(chans[i], "serves",
                                 dsa_vhost_serving_json(ch->dev_id));
-                json_object_put(chans->elems[i], "copy-policy",
+                json_object_put(chans[i], "copy-policy",
                                 dsa_engine_to_json(ch->dev_id, false));
             }
         }
+        free(chans);
     } else {
         json_object_put(obj, "channels", json_array_create_empty());
     }

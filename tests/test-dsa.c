@@ -381,6 +381,156 @@ test_copy_ok(const struct test_copy *c)
     return !memcmp(c->src, c->dst, c->len);
 }
 
+/* Members of a fabricated device that test-dsa engine-entry only compares
+ * (the layer implements them itself). */
+static int
+fake_copy_sg(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
+             const struct rte_dma_sge *src OVS_UNUSED,
+             const struct rte_dma_sge *dst OVS_UNUSED,
+             uint16_t nb_src OVS_UNUSED, uint16_t nb_dst OVS_UNUSED,
+             uint64_t flags OVS_UNUSED)
+{
+    return -ENOTSUP;
+}
+
+static int
+fake_fill(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
+          uint64_t pattern OVS_UNUSED, rte_iova_t dst OVS_UNUSED,
+          uint32_t len OVS_UNUSED, uint64_t flags OVS_UNUSED)
+{
+    return -ENOTSUP;
+}
+
+static uint16_t
+fake_completed(void *priv OVS_UNUSED, uint16_t vchan OVS_UNUSED,
+               uint16_t nb OVS_UNUSED, uint16_t *last OVS_UNUSED,
+               bool *has_error OVS_UNUSED)
+{
+    return 0;
+}
+
+/* The last call of a fabricated device's forwarded member (DPDK 25.11's
+ * enqueue/dequeue: rte_dma_op API). */
+static struct {
+    const char *member;
+    void *priv;
+    uint16_t vchan;
+    struct rte_dma_op **ops;
+    uint16_t nb_ops;
+} fwd_call;
+
+static OVS_UNUSED uint16_t
+fake_fwd_enqueue(void *priv, uint16_t vchan, struct rte_dma_op **ops,
+                 uint16_t nb_ops)
+{
+    fwd_call.member = "enqueue";
+    fwd_call.priv = priv;
+    fwd_call.vchan = vchan;
+    fwd_call.ops = ops;
+    fwd_call.nb_ops = nb_ops;
+    return nb_ops - 1;
+}
+
+static OVS_UNUSED uint16_t
+fake_fwd_dequeue(void *priv, uint16_t vchan, struct rte_dma_op **ops,
+                 uint16_t nb_ops)
+{
+    fwd_call.member = "dequeue";
+    fwd_call.priv = priv;
+    fwd_call.vchan = vchan;
+    fwd_call.ops = ops;
+    fwd_call.nb_ops = nb_ops;
+    return nb_ops - 2;
+}
+
+/* test-dsa engine-entry: installs the copy-policy layer over a fabricated
+ * device whose every fast-path member is set, and checks the layer's entry
+ * member by member, as dsa-compat.h lists them for this DPDK: those the
+ * layer implements must be its own (set, and not the device's, which would
+ * get the layer's private data); those it forwards must reach the device's
+ * own function with the device's private data and the caller's arguments,
+ * and return its result.  Prints the ABI and the members; a missing or
+ * wrong member is an error (exit status 1). */
+static int
+cmd_engine_entry(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    struct dsa_engine_ctl ctl = { fake_stop, fake_start, fake_now };
+    struct rte_dma_fp_object dev, fp;
+    struct rte_dma_op *ops[8] OVS_UNUSED;
+    char *dev_private = xstrdup("device");
+    struct dsa_engine *e;
+    int errors = 0;
+
+    memset(&dev, 0, sizeof dev);
+    dev.dev_private = dev_private;
+    dev.copy = fake_copy;
+    dev.copy_sg = fake_copy_sg;
+    dev.fill = fake_fill;
+    dev.submit = fake_submit;
+    dev.completed = fake_completed;
+    dev.completed_status = fake_completed_status;
+    dev.burst_capacity = fake_burst_capacity;
+#define SET_FWD(MEMBER) dev.MEMBER = fake_fwd_##MEMBER;
+    DSA_DMA_FP_FWD_FUNCS(SET_FWD)
+#undef SET_FWD
+
+    e = dsa_engine_create("fake0", 0, &dev, 16, &ctl);
+    memset(&fp, 0, sizeof fp);
+    dsa_engine_fast_path(e, &fp);
+
+    printf("abi %s\n", DSA_DMA_FP_ABI);
+    if (fp.dev_private != e) {
+        fprintf(stderr, "dev_private: not the layer's\n");
+        errors++;
+    }
+
+    printf("layer:");
+#define CHECK_LAYER(MEMBER)                                             \
+    printf(" %s", #MEMBER);                                             \
+    if (!fp.MEMBER || fp.MEMBER == dev.MEMBER) {                        \
+        fprintf(stderr, "%s: %s\n", #MEMBER,                            \
+                fp.MEMBER ? "the device's own" : "missing");            \
+        errors++;                                                       \
+    }
+    DSA_DMA_FP_LAYER_FUNCS(CHECK_LAYER)
+#undef CHECK_LAYER
+    printf("\n");
+
+    printf("forwarded:");
+#define CHECK_FWD(MEMBER)                                               \
+    printf(" %s", #MEMBER);                                             \
+    memset(&fwd_call, 0, sizeof fwd_call);                              \
+    if (!fp.MEMBER) {                                                   \
+        fprintf(stderr, "%s: missing\n", #MEMBER);                      \
+        errors++;                                                       \
+    } else {                                                            \
+        uint16_t want = dev.MEMBER(NULL, 0, NULL, 8);                   \
+        uint16_t n;                                                     \
+                                                                        \
+        memset(&fwd_call, 0, sizeof fwd_call);                          \
+        n = fp.MEMBER(fp.dev_private, 3, ops, 8);                       \
+        if (!fwd_call.member || strcmp(fwd_call.member, #MEMBER)        \
+            || fwd_call.priv != dev_private || fwd_call.vchan != 3      \
+            || fwd_call.ops != ops || fwd_call.nb_ops != 8              \
+            || n != want) {                                             \
+            fprintf(stderr, "%s: not forwarded to the device's %s "     \
+                    "(reached %s, private data %s, returned %u)\n",     \
+                    #MEMBER, #MEMBER,                                   \
+                    fwd_call.member ? fwd_call.member : "nothing",      \
+                    fwd_call.priv == dev_private ? "the device's"       \
+                    : "wrong", n);                                      \
+            errors++;                                                   \
+        }                                                               \
+    }
+    DSA_DMA_FP_FWD_FUNCS(CHECK_FWD)
+#undef CHECK_FWD
+    printf("\n");
+
+    dsa_engine_destroy(e);
+    free(dev_private);
+    return errors ? 1 : 0;
+}
+
 /* test-dsa engine [max-desc=N] [dev-batch=N] OP...: drives the copy-policy
  * layer over a fabricated device (with dev-batch, one that takes at most N
  * copies per doorbell and reports it in its burst capacity, as idxd does).
@@ -1177,6 +1327,7 @@ main(int argc, char *argv[])
         { "eal-args", cmd_eal_args },
         { "attach", cmd_attach },
         { "engine", cmd_engine },
+        { "engine-entry", cmd_engine_entry },
         { "iova", cmd_iova },
         { "mbuf", cmd_mbuf },
         { "tvqs", cmd_tvqs },

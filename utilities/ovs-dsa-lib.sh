@@ -54,15 +54,16 @@ hand (README: Building by hand)"
     fi
 }
 
-# Configures (once) and builds ovs-dsa and the patched Open vSwitch.
+# Configures (once, with $DSA_CONFIGURE_FLAGS) and builds ovs-dsa and the patched Open vSwitch.
 dsa_build () {
     if test ! -x "$DSA_SRCDIR/configure"; then
         (cd "$DSA_SRCDIR" && ./boot.sh >/dev/null 2>&1) || dsa_die "boot.sh failed"
     fi
     mkdir -p "$DSA_BUILDDIR"
     if test ! -f "$DSA_BUILDDIR/Makefile"; then
+        # shellcheck disable=SC2086
         (cd "$DSA_BUILDDIR" && "$DSA_SRCDIR/configure" --enable-Werror \
-             >configure.log 2>&1) \
+             ${DSA_CONFIGURE_FLAGS:-} >configure.log 2>&1) \
             || { tail -20 "$DSA_BUILDDIR/configure.log"; dsa_die "configure failed"; }
     fi
     dsa_log "building (Open vSwitch + extension; first build takes a few minutes)"

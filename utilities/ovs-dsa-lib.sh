@@ -1,9 +1,13 @@
-# Shell functions shared by ovs-dsa-deps, ovs-dsa-check and ovs-dsa-sandbox.
-# Sourced, not run.
+# Shell functions shared by ovs-dsa-deps, ovs-dsa-check, ovs-dsa-sandbox,
+# ovs-dsa-root, ovs-dsa-package-test and ovs-dsa-bench (lib_call), with the
+# bring-up functions of ovs-dsa-env.sh.  Sourced, not run.
 
 # The source tree (parent of utilities/) and the build tree.
 DSA_SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DSA_BUILDDIR=${DSA_BUILDDIR:-$DSA_SRCDIR/_build}
+
+# How an instance is brought up (ovsdb-server, ovs-vswitchd, guests, ports).
+. "$DSA_SRCDIR/utilities/ovs-dsa-env.sh"
 
 # The Debian release this runs on (bookworm = Debian 12, trixie = Debian
 # 13) and its DPDK ABI, the suffix of the librte-* package names.

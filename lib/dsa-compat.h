@@ -45,9 +45,9 @@
  *
  * DSA_DMA_FP_LAYER_FUNCS(M) calls M(member) for each function member that
  * the layer implements itself (over the device's); DSA_DMA_FP_FWD_FUNCS(M)
- * for each one it forwards to the device unchanged but for 'dev_private'
- * (dsa_compat_dma_fp_forward() installs those).  Together they are every
- * function member of the entry. */
+ * for each one it leaves to the device (the entry keeps the device's
+ * function and its 'dev_private').  Together they are every function
+ * member of the entry. */
 #define DSA_DMA_FP_LAYER_FUNCS(M) \
     M(copy) M(copy_sg) M(fill) M(submit) M(completed) M(completed_status) \
     M(burst_capacity)
@@ -76,12 +76,6 @@ BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object) == 128);
 #define DSA_DMA_FP_FWD_FUNCS(M)
 #define DSA_DMA_FP_ABI "22.11"
 
-/* Nothing to forward: the layer implements every function member. */
-static inline void
-dsa_compat_dma_fp_forward(struct rte_dma_fp_object *obj OVS_UNUSED)
-{
-}
-
 #elif RTE_VER_YEAR == 24 && RTE_VER_MONTH == 11
 /* ---- DPDK 24.11 (ABI 25): the same 8 pointers, now __rte_cache_aligned
  * (one 64-byte cache line on x86). ---- */
@@ -91,17 +85,11 @@ BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object)
 #define DSA_DMA_FP_FWD_FUNCS(M)
 #define DSA_DMA_FP_ABI "24.11"
 
-/* Nothing to forward: the layer implements every function member. */
-static inline void
-dsa_compat_dma_fp_forward(struct rte_dma_fp_object *obj OVS_UNUSED)
-{
-}
-
 #elif RTE_VER_YEAR == 25 && RTE_VER_MONTH == 11
 /* ---- DPDK 25.11 (ABI 26): two more members, 'enqueue' and 'dequeue', the
  * rte_dma_op API (rte_dma_enqueue_ops(), for devices configured with
- * RTE_DMA_CFG_FLAG_ENQ_DEQ).  vhost does not use it; the layer forwards it
- * to the device, with the device's 'dev_private'. ---- */
+ * RTE_DMA_CFG_FLAG_ENQ_DEQ).  vhost does not use it; the layer leaves it
+ * to the device. ---- */
 DSA_DMA_FP_COMMON_LAYOUT;
 DSA_DMA_FP_AT(enqueue, 8 * sizeof(void *));
 DSA_DMA_FP_AT(dequeue, 9 * sizeof(void *));
@@ -110,48 +98,11 @@ BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object)
 #define DSA_DMA_FP_FWD_FUNCS(M) M(enqueue) M(dequeue)
 #define DSA_DMA_FP_ABI "25.11"
 
-#include "dsa-engine.h"         /* dsa_engine_device_fp(). */
-
-/* rte_dma_enqueue_ops() through the layer: to the device while it takes
- * copies, otherwise none enqueued (as DPDK's own stub does). */
-static inline uint16_t
-dsa_compat_dma_enqueue_fwd(void *dev_private, uint16_t vchan,
-                           struct rte_dma_op **ops, uint16_t nb_ops)
-{
-    const struct rte_dma_fp_object *dev
-        = dsa_engine_device_fp(dev_private, true);
-
-    return dev && dev->enqueue
-           ? dev->enqueue(dev->dev_private, vchan, ops, nb_ops) : 0;
-}
-
-/* rte_dma_dequeue_ops() through the layer: always from the device, which
- * may still complete what it was given before a quarantine. */
-static inline uint16_t
-dsa_compat_dma_dequeue_fwd(void *dev_private, uint16_t vchan,
-                           struct rte_dma_op **ops, uint16_t nb_ops)
-{
-    const struct rte_dma_fp_object *dev
-        = dsa_engine_device_fp(dev_private, false);
-
-    return dev && dev->dequeue
-           ? dev->dequeue(dev->dev_private, vchan, ops, nb_ops) : 0;
-}
-
-/* Sets the members of 'obj' that the layer forwards to the device. */
-static inline void
-dsa_compat_dma_fp_forward(struct rte_dma_fp_object *obj)
-{
-    obj->enqueue = dsa_compat_dma_enqueue_fwd;
-    obj->dequeue = dsa_compat_dma_dequeue_fwd;
-}
-
 #else
 /* Another release: check its struct rte_dma_fp_object, in
  * lib/dmadev/rte_dmadev_core.h, and describe its layout above. */
 #error "unknown DPDK release: its dmadev fast-path layout is not checked"
 #endif
-
 
 /* Returns dmadev 'dev_id''s entry of DPDK's fast-path table: the one place
  * the extension reaches it. */
@@ -169,12 +120,12 @@ dsa_compat_dma_fp_entry(int16_t dev_id)
  * trylock, returning 0 when another thread holds it).  From 23.07 on
  * (24.11 and 25.11 included) the lock is a read/write lock and those
  * calls take it shared: only vhost-user messages exclude them, not each
- * other.  Threads
- * that may complete the same virtqueue at once (two PMD threads sending to
- * it, a thread draining while another polls, a synchronous enqueue on a
- * queue with an async channel) must then be kept apart by the caller: a
- * 'struct dsa_vq_excl' per virtqueue, taken around those calls.  With
- * 22.11 it costs nothing and always succeeds, since DPDK does it. */
+ * other.  Threads that may complete the same virtqueue at once (two PMD
+ * threads sending to it, a thread draining while another polls, a
+ * synchronous enqueue on a queue with an async channel) must then be kept
+ * apart by the caller: a 'struct dsa_vq_excl' per virtqueue, taken around
+ * those calls.  With 22.11 it costs nothing and always succeeds, since
+ * DPDK does it. */
 #define DSA_COMPAT_VHOST_SHARED_VQ_LOCK \
     (RTE_VERSION >= RTE_VERSION_NUM(23, 7, 0, 0))
 

@@ -904,10 +904,104 @@ dsa_engine_create(const char *name, int16_t dev_id,
     return e;
 }
 
+/* The engine whose fast path dmadev N's entry holds, by dmadev id: the
+ * layer's functions of id N (below) find their engine here. */
+static struct dsa_engine *dsa_engine_slots[RTE_DMADEV_DEFAULT_MAX];
+
+/* The layer's fast-path functions for dmadev N.  DPDK calls a fast-path
+ * function with its entry's 'dev_private' only, and that must stay the
+ * device's own: drivers read their state from it in their control calls
+ * too (idxd's start, stop, info, stats, vchan status and dump use
+ * dev->fp_obj->dev_private, which is the entry).  So each dmadev id has
+ * functions of its own, which find their engine by that id. */
+#define DSA_ENGINE_SLOT(N)                                                  \
+    static int                                                              \
+    dsa_slot_copy_##N(void *p OVS_UNUSED, uint16_t vchan, rte_iova_t src,   \
+                      rte_iova_t dst, uint32_t len, uint64_t flags)         \
+    {                                                                       \
+        return dsa_engine_copy(dsa_engine_slots[N], vchan, src, dst, len,   \
+                               flags);                                      \
+    }                                                                       \
+    static int                                                              \
+    dsa_slot_copy_sg_##N(void *p OVS_UNUSED, uint16_t vchan,                \
+                         const struct rte_dma_sge *src,                     \
+                         const struct rte_dma_sge *dst, uint16_t nb_src,    \
+                         uint16_t nb_dst, uint64_t flags)                   \
+    {                                                                       \
+        return dsa_engine_copy_sg(dsa_engine_slots[N], vchan, src, dst,     \
+                                  nb_src, nb_dst, flags);                   \
+    }                                                                       \
+    static int                                                              \
+    dsa_slot_fill_##N(void *p OVS_UNUSED, uint16_t vchan, uint64_t pattern, \
+                      rte_iova_t dst, uint32_t len, uint64_t flags)         \
+    {                                                                       \
+        return dsa_engine_fill(dsa_engine_slots[N], vchan, pattern, dst,    \
+                               len, flags);                                 \
+    }                                                                       \
+    static int                                                              \
+    dsa_slot_submit_##N(void *p OVS_UNUSED, uint16_t vchan)                 \
+    {                                                                       \
+        return dsa_engine_submit(dsa_engine_slots[N], vchan);               \
+    }                                                                       \
+    static uint16_t                                                         \
+    dsa_slot_completed_##N(void *p OVS_UNUSED, uint16_t vchan,              \
+                           uint16_t nb_cpls, uint16_t *last_idx,            \
+                           bool *has_error)                                 \
+    {                                                                       \
+        return dsa_engine_completed(dsa_engine_slots[N], vchan, nb_cpls,    \
+                                    last_idx, has_error);                   \
+    }                                                                       \
+    static uint16_t                                                         \
+    dsa_slot_completed_status_##N(void *p OVS_UNUSED, uint16_t vchan,       \
+                                  uint16_t nb_cpls, uint16_t *last_idx,     \
+                                  enum rte_dma_status_code *status)         \
+    {                                                                       \
+        return dsa_engine_completed_status(dsa_engine_slots[N], vchan,      \
+                                           nb_cpls, last_idx, status);      \
+    }                                                                       \
+    static uint16_t                                                         \
+    dsa_slot_burst_capacity_##N(const void *p OVS_UNUSED, uint16_t vchan)   \
+    {                                                                       \
+        return dsa_engine_burst_capacity(dsa_engine_slots[N], vchan);       \
+    }
+
+/* The dmadev ids that have slot functions: every id DPDK gives by
+ * default. */
+#define DSA_ENGINE_SLOT_IDS(M) \
+    M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11) M(12) \
+    M(13) M(14) M(15) M(16) M(17) M(18) M(19) M(20) M(21) M(22) M(23) \
+    M(24) M(25) M(26) M(27) M(28) M(29) M(30) M(31) M(32) M(33) M(34) \
+    M(35) M(36) M(37) M(38) M(39) M(40) M(41) M(42) M(43) M(44) M(45) \
+    M(46) M(47) M(48) M(49) M(50) M(51) M(52) M(53) M(54) M(55) M(56) \
+    M(57) M(58) M(59) M(60) M(61) M(62) M(63)
+
+BUILD_ASSERT_DECL(RTE_DMADEV_DEFAULT_MAX == 64);
+
+DSA_ENGINE_SLOT_IDS(DSA_ENGINE_SLOT)
+
+/* The layer's functions of each dmadev id, in the members of an entry. */
+#define DSA_ENGINE_SLOT_FP(N)                                               \
+    [N] = {                                                                 \
+        .copy = dsa_slot_copy_##N,                                          \
+        .copy_sg = dsa_slot_copy_sg_##N,                                    \
+        .fill = dsa_slot_fill_##N,                                          \
+        .submit = dsa_slot_submit_##N,                                      \
+        .completed = dsa_slot_completed_##N,                                \
+        .completed_status = dsa_slot_completed_status_##N,                  \
+        .burst_capacity = dsa_slot_burst_capacity_##N,                      \
+    },
+static const struct rte_dma_fp_object dsa_engine_slot_fp[] = {
+    DSA_ENGINE_SLOT_IDS(DSA_ENGINE_SLOT_FP)
+};
+
 void
 dsa_engine_destroy(struct dsa_engine *e)
 {
     if (e) {
+        if (e->dev_id >= 0 && e->dev_id < ARRAY_SIZE(dsa_engine_slots)
+            && dsa_engine_slots[e->dev_id] == e) {
+            dsa_engine_slots[e->dev_id] = NULL;
+        }
         free(e->ops);
         free(e->status);
         free(e);
@@ -916,35 +1010,27 @@ dsa_engine_destroy(struct dsa_engine *e)
 
 /* Fills in 'obj' with the layer's fast path over 'e': the device's whole
  * entry (whatever members this DPDK has; dsa-compat.h checks the layout),
- * with the members that the layer implements replaced and those that it
- * forwards to the device wrapped (they get the device's 'dev_private'). */
-void
+ * its 'dev_private' included, with the function members that the layer
+ * implements replaced by those of the device's id; the others (DPDK
+ * 25.11's enqueue and dequeue) stay the device's.  Returns 0, or EINVAL if
+ * the device's id has no slot functions (the layer is then not used). */
+int
 dsa_engine_fast_path(struct dsa_engine *e, struct rte_dma_fp_object *obj)
 {
+    const struct rte_dma_fp_object *slot;
+
+    if (e->dev_id < 0 || e->dev_id >= ARRAY_SIZE(dsa_engine_slot_fp)) {
+        return EINVAL;
+    }
+    slot = &dsa_engine_slot_fp[e->dev_id];
+    dsa_engine_slots[e->dev_id] = e;
+    /* The engine is published before the entry that leads to it. */
+    atomic_thread_fence(memory_order_release);
     *obj = e->dev;
-    obj->dev_private = e;
-    obj->copy = dsa_engine_copy;
-    obj->copy_sg = dsa_engine_copy_sg;
-    obj->fill = dsa_engine_fill;
-    obj->submit = dsa_engine_submit;
-    obj->completed = dsa_engine_completed;
-    obj->completed_status = dsa_engine_completed_status;
-    obj->burst_capacity = dsa_engine_burst_capacity;
-    dsa_compat_dma_fp_forward(obj);
-}
-
-/* Returns the device's own fast path under the layer's entry whose private
- * data is 'priv', for the members that the layer forwards to the device
- * (dsa-compat.h), or NULL if 'enqueue' (new work) and the device is out of
- * service: stopped by a quarantine, or failed. */
-const struct rte_dma_fp_object *
-dsa_engine_device_fp(void *priv, bool enqueue)
-{
-    struct dsa_engine *e = priv;
-    int state;
-
-    atomic_read_relaxed(&e->state, &state);
-    return !enqueue || state == DSA_ENGINE_ACTIVE ? &e->dev : NULL;
+#define DSA_ENGINE_TAKE(MEMBER) obj->MEMBER = slot->MEMBER;
+    DSA_DMA_FP_LAYER_FUNCS(DSA_ENGINE_TAKE)
+#undef DSA_ENGINE_TAKE
+    return 0;
 }
 
 /* Returns the copies 'e' has not reported done yet. */
@@ -1120,7 +1206,11 @@ dsa_engine_install(int16_t dev_id, const char *name)
     }
     e = dsa_engine_create(name, dev_id, dsa_compat_dma_fp_entry(dev_id),
                           info.max_desc, &dsa_engine_dpdk_ctl);
-    dsa_engine_fast_path(e, dsa_compat_dma_fp_entry(dev_id));
+    err = dsa_engine_fast_path(e, dsa_compat_dma_fp_entry(dev_id));
+    if (err) {
+        dsa_engine_destroy(e);
+        return err;
+    }
     dsa_engines[dev_id] = e;
     return 0;
 }

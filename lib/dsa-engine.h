@@ -153,9 +153,7 @@ struct dsa_engine *dsa_engine_create(const char *name, int16_t dev_id,
                                      const struct dsa_engine_ctl *);
 void dsa_engine_release(struct dsa_engine *);
 void dsa_engine_destroy(struct dsa_engine *);
-void dsa_engine_fast_path(struct dsa_engine *, struct rte_dma_fp_object *);
-const struct rte_dma_fp_object *dsa_engine_device_fp(void *dev_private,
-                                                     bool enqueue);
+int dsa_engine_fast_path(struct dsa_engine *, struct rte_dma_fp_object *);
 void dsa_engine_describe(const struct dsa_engine *, struct ds *, bool stats);
 struct json *dsa_engine_describe_json(const struct dsa_engine *, bool stats);
 void dsa_engine_read_counters(const struct dsa_engine *,

@@ -445,20 +445,21 @@ fake_fwd_dequeue(void *priv, uint16_t vchan, struct rte_dma_op **ops,
 
 /* test-dsa engine-entry: installs the copy-policy layer over a fabricated
  * device whose every fast-path member is set, and checks the layer's entry
- * member by member, as dsa-compat.h lists them for this DPDK: those the
- * layer implements must be its own (set, and not the device's, which would
- * get the layer's private data); those it forwards must reach the device's
- * own function with the device's private data and the caller's arguments,
- * and return its result.  Prints the ABI and the members; a missing or
+ * member by member, as dsa-compat.h lists them for this DPDK: the private
+ * data must stay the device's (drivers read it in control calls); those
+ * the layer implements must be its own, and lead to the engine of the
+ * entry's dmadev; those it forwards must reach the device's own function
+ * with the device's private data and the caller's arguments, and return
+ * its result.  Prints the ABI and the members; a missing or
  * wrong member is an error (exit status 1). */
 static int
 cmd_engine_entry(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
 {
     struct dsa_engine_ctl ctl = { fake_stop, fake_start, fake_now };
-    struct rte_dma_fp_object dev, fp;
+    struct rte_dma_fp_object dev, fp, fp5;
     struct rte_dma_op *ops[8] OVS_UNUSED;
     char *dev_private = xstrdup("device");
-    struct dsa_engine *e;
+    struct dsa_engine *e, *e5;
     int errors = 0;
 
     memset(&dev, 0, sizeof dev);
@@ -474,15 +475,24 @@ cmd_engine_entry(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     DSA_DMA_FP_FWD_FUNCS(SET_FWD)
 #undef SET_FWD
 
+    /* Two engines, on dmadevs 0 and 5, with rings of 16 and 32. */
     e = dsa_engine_create("fake0", 0, &dev, 16, &ctl);
     memset(&fp, 0, sizeof fp);
     dsa_engine_fast_path(e, &fp);
+    e5 = dsa_engine_create("fake5", 5, &dev, 32, &ctl);
+    memset(&fp5, 0, sizeof fp5);
+    dsa_engine_fast_path(e5, &fp5);
 
     printf("abi %s\n", DSA_DMA_FP_ABI);
-    if (fp.dev_private != e) {
-        fprintf(stderr, "dev_private: not the layer's\n");
+    /* The device's private data stays in the entry: drivers read it in
+     * their control calls (idxd: dev->fp_obj->dev_private). */
+    if (fp.dev_private != dev_private || fp5.dev_private != dev_private) {
+        fprintf(stderr, "dev_private: not the device's\n");
         errors++;
     }
+    /* Each entry leads to its own engine. */
+    printf("capacity: %u %u\n", fp.burst_capacity(fp.dev_private, 0),
+           fp5.burst_capacity(fp5.dev_private, 0));
 
     printf("layer:");
 #define CHECK_LAYER(MEMBER)                                             \
@@ -527,6 +537,7 @@ cmd_engine_entry(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
     printf("\n");
 
     dsa_engine_destroy(e);
+    dsa_engine_destroy(e5);
     free(dev_private);
     return errors ? 1 : 0;
 }

@@ -419,15 +419,23 @@ static struct {
     uint16_t nb_ops;
 } fwd_call;
 
-static OVS_UNUSED uint16_t
-fake_fwd_enqueue(void *priv, uint16_t vchan, struct rte_dma_op **ops,
-                 uint16_t nb_ops)
+/* Records a call of forwarded member 'member' in 'fwd_call'. */
+static OVS_UNUSED void
+fake_fwd_record(const char *member, void *priv, uint16_t vchan,
+                struct rte_dma_op **ops, uint16_t nb_ops)
 {
-    fwd_call.member = "enqueue";
+    fwd_call.member = member;
     fwd_call.priv = priv;
     fwd_call.vchan = vchan;
     fwd_call.ops = ops;
     fwd_call.nb_ops = nb_ops;
+}
+
+static OVS_UNUSED uint16_t
+fake_fwd_enqueue(void *priv, uint16_t vchan, struct rte_dma_op **ops,
+                 uint16_t nb_ops)
+{
+    fake_fwd_record("enqueue", priv, vchan, ops, nb_ops);
     return nb_ops - 1;
 }
 
@@ -435,11 +443,7 @@ static OVS_UNUSED uint16_t
 fake_fwd_dequeue(void *priv, uint16_t vchan, struct rte_dma_op **ops,
                  uint16_t nb_ops)
 {
-    fwd_call.member = "dequeue";
-    fwd_call.priv = priv;
-    fwd_call.vchan = vchan;
-    fwd_call.ops = ops;
-    fwd_call.nb_ops = nb_ops;
+    fake_fwd_record("dequeue", priv, vchan, ops, nb_ops);
     return nb_ops - 2;
 }
 

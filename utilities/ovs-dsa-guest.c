@@ -170,6 +170,25 @@ guest_check(struct rte_mbuf *m, uint64_t next[], bool seen[])
     }
 }
 
+/* Frees 'n' received packets 'pkts'; a receiver ('rx') counts them and,
+ * with 'check', checks each against its stream ('next', 'seen'). */
+static void
+guest_consume(struct rte_mbuf **pkts, uint16_t n, bool rx, bool check,
+              uint64_t next[], bool seen[])
+{
+    if (rx && !check) {
+        n_received += n;
+        rte_pktmbuf_free_bulk(pkts, n);
+        return;
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        if (rx) {
+            guest_check(pkts[i], next, seen);
+        }
+        rte_pktmbuf_free(pkts[i]);
+    }
+}
+
 static int
 guest_parse_mode(const char *s, enum guest_mode *mode)
 {
@@ -417,18 +436,8 @@ main(int argc, char *argv[])
                 n += n_q;
                 continue;
             }
-            if (mode == MODE_RX && no_check) {
-                n_received += n_q;
-                rte_pktmbuf_free_bulk(pkts, n_q);
-                n += n_q;
-                continue;
-            }
-            for (uint16_t i = 0; i < n_q; i++) {
-                if (mode == MODE_RX && !no_check) {
-                    guest_check(pkts[i], next, seen);
-                }
-                rte_pktmbuf_free(pkts[i]);
-            }
+            guest_consume(pkts, n_q, mode == MODE_RX, !no_check, next,
+                          seen);
             n += n_q;
         }
 
@@ -482,6 +491,25 @@ main(int argc, char *argv[])
         if (!n && (mode != MODE_TX || tx_done)) {
             usleep(10);
         }
+    }
+
+    /* Stopped: a receiver first takes what is already in its rings (the
+     * switch counted those packets as delivered when it put them there),
+     * until they are empty, for at most a second (traffic may go on). */
+    if (mode == MODE_RX) {
+        uint64_t until = rte_get_timer_cycles() + hz;
+        uint32_t n;
+
+        do {
+            n = 0;
+            for (uint16_t q = 0; q < n_queues; q++) {
+                struct rte_mbuf *pkts[GUEST_BURST];
+                uint16_t n_q = rte_eth_rx_burst(port, q, pkts, GUEST_BURST);
+
+                guest_consume(pkts, n_q, true, !no_check, next, seen);
+                n += n_q;
+            }
+        } while (n && rte_get_timer_cycles() < until);
     }
 
     printf("sent %"PRIu64" received %"PRIu64" lost %"PRIu64" corrupted %"

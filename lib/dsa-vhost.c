@@ -671,6 +671,29 @@ dsa_vhost_poll(void)
     return total;
 }
 
+/* Takes up to DSA_BURST packets whose copies on channel 'dma' are done off
+ * 'vid''s queue 'qid' into 'pkts', with rte_vhost_clear_queue(): its
+ * thread-unsafe form with 'locked' (DPDK holds the virtqueue's lock), else
+ * under the queue's exclusion.  Returns how many, 0 if another thread is
+ * using the queue. */
+static uint16_t
+dsa_vq_clear(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked,
+             int16_t dma, struct rte_mbuf **pkts)
+{
+    uint16_t n;
+
+    if (locked) {
+        return rte_vhost_clear_queue_thread_unsafe(vid, qid, pkts, DSA_BURST,
+                                                   dma, 0);
+    }
+    if (!dsa_vq_excl_try(&vdev->excl[qid])) {
+        return 0;
+    }
+    n = rte_vhost_clear_queue(vid, qid, pkts, DSA_BURST, dma, 0);
+    dsa_vq_excl_release(&vdev->excl[qid]);
+    return n;
+}
+
 /* Drains a queue of the calling thread's set, on the channel its copies
  * went to: host-to-guest copies are completed and their packets released;
  * guest-to-host copies still in flight are completed and their packets
@@ -685,11 +708,7 @@ dsa_tvq_drain(const struct dsa_tvq *t)
     if (!dsa_vq_g2h(t->qid)) {
         return dsa_vq_complete(t->vdev, t->vid, t->qid, t->dma);
     }
-    if (!dsa_vq_excl_try(&t->vdev->excl[t->qid])) {
-        return 0;
-    }
-    n = rte_vhost_clear_queue(t->vid, t->qid, pkts, DSA_BURST, t->dma, 0);
-    dsa_vq_excl_release(&t->vdev->excl[t->qid]);
+    n = dsa_vq_clear(t->vdev, t->vid, t->qid, false, t->dma, pkts);
     if (n) {
         rte_pktmbuf_free_bulk(pkts, n);
         dsa_stat_add(&t->vdev->port->stats[t->qid], DSA_VQ_STAT_DROPPED,
@@ -746,29 +765,6 @@ dsa_vhost_drain_thread(void)
     free(ts->vqs);
     ts->vqs = NULL;
     ts->n = ts->allocated = 0;
-}
-
-/* Takes up to DSA_BURST packets whose copies on channel 'dma' are done off
- * 'vid''s queue 'qid' into 'pkts', with rte_vhost_clear_queue(): its
- * thread-unsafe form with 'locked' (DPDK holds the virtqueue's lock), else
- * under the queue's exclusion.  Returns how many, 0 if another thread is
- * using the queue. */
-static uint16_t
-dsa_vq_clear(struct dsa_vdev *vdev, int vid, uint16_t qid, bool locked,
-             int16_t dma, struct rte_mbuf **pkts)
-{
-    uint16_t n;
-
-    if (locked) {
-        return rte_vhost_clear_queue_thread_unsafe(vid, qid, pkts, DSA_BURST,
-                                                   dma, 0);
-    }
-    if (!dsa_vq_excl_try(&vdev->excl[qid])) {
-        return 0;
-    }
-    n = rte_vhost_clear_queue(vid, qid, pkts, DSA_BURST, dma, 0);
-    dsa_vq_excl_release(&vdev->excl[qid]);
-    return n;
 }
 
 /* Completes (host-to-guest) or drops (guest-to-host) every copy in flight

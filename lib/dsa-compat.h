@@ -75,6 +75,7 @@ DSA_DMA_FP_COMMON_LAYOUT;
 BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object) == 128);
 #define DSA_DMA_FP_FWD_FUNCS(M)
 #define DSA_DMA_FP_ABI "22.11"
+#define DSA_VHU_MSG_FDS_OFFSET 644
 
 #elif RTE_VER_YEAR == 24 && RTE_VER_MONTH == 11
 /* ---- DPDK 24.11 (ABI 25): the same 8 pointers, now __rte_cache_aligned
@@ -84,6 +85,7 @@ BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object)
                   == ROUND_UP(8 * sizeof(void *), RTE_CACHE_LINE_SIZE));
 #define DSA_DMA_FP_FWD_FUNCS(M)
 #define DSA_DMA_FP_ABI "24.11"
+#define DSA_VHU_MSG_FDS_OFFSET 644
 
 #elif RTE_VER_YEAR == 25 && RTE_VER_MONTH == 11
 /* ---- DPDK 25.11 (ABI 26): two more members, 'enqueue' and 'dequeue', the
@@ -97,6 +99,7 @@ BUILD_ASSERT_DECL(sizeof(struct rte_dma_fp_object)
                   == ROUND_UP(10 * sizeof(void *), RTE_CACHE_LINE_SIZE));
 #define DSA_DMA_FP_FWD_FUNCS(M) M(enqueue) M(dequeue)
 #define DSA_DMA_FP_ABI "25.11"
+#define DSA_VHU_MSG_FDS_OFFSET 1084
 
 #else
 /* Another release: check its struct rte_dma_fp_object, in
@@ -173,6 +176,50 @@ dsa_vq_excl_release(struct dsa_vq_excl *x)
     if (DSA_COMPAT_VHOST_SHARED_VQ_LOCK) {
         atomic_store_explicit(&x->busy, false, memory_order_release);
     }
+}
+
+/* A vhost-user message as DPDK hands it to the handlers of
+ * rte_vhost_extern_callback_register(): DPDK's internal 'struct
+ * vhu_msg_context' (lib/vhost/vhost_user.h), a packed VhostUserMsg (the
+ * wire format: request, flags, size, payload) followed by the file
+ * descriptors that came with it, int fds[8] and int fd_num.  The payload
+ * union's size, and so where 'fds' starts, differs between DPDK releases:
+ * DSA_VHU_MSG_FDS_OFFSET above, measured with sizeof on each release's
+ * header.  Only the members ovs-dsa reads are declared. */
+struct dsa_vhu_msg {
+    uint32_t request;           /* VHOST_USER_* request number. */
+    uint32_t flags;
+    uint32_t size;              /* Bytes of payload. */
+    union {
+        uint64_t u64;
+        struct {
+            uint32_t index;
+            uint32_t num;
+        } state;                /* Virtqueue index and value. */
+        struct {
+            uint64_t mmap_size;
+            uint64_t mmap_offset;
+        } log;                  /* VHOST_USER_SET_LOG_BASE. */
+    } payload;
+} __attribute__((packed));
+
+/* vhost-user requests ovs-dsa handles (the vhost-user specification). */
+#define DSA_VHU_GET_FEATURES 1
+#define DSA_VHU_SET_FEATURES 2
+#define DSA_VHU_SET_MEM_TABLE 5
+#define DSA_VHU_SET_LOG_BASE 6
+#define DSA_VHU_SET_VRING_ENABLE 18
+
+/* Returns the file descriptors that came with message 'msg', and their
+ * number in '*n'. */
+static inline const int *
+dsa_vhu_msg_fds(const void *msg, int *n)
+{
+    const int *fds = (const int *) ((const char *) msg
+                                    + DSA_VHU_MSG_FDS_OFFSET);
+
+    *n = fds[8];
+    return fds;
 }
 
 #endif /* dsa-compat.h */

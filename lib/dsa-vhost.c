@@ -19,7 +19,9 @@
 #include "dsa-vhost.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_dmadev.h>
 #include <rte_mbuf.h>
@@ -32,6 +34,7 @@
 #include "dsa-config.h"
 #include "dsa-engine.h"
 #include "dsa-iova.h"
+#include "dsa-vlog.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/json.h"
 #include "openvswitch/netdev.h"
@@ -51,6 +54,10 @@ COVERAGE_DEFINE(dsa_vhost_drain_dropped);
 COVERAGE_DEFINE(dsa_vhost_borrowed_channel);
 COVERAGE_DEFINE(dsa_vhost_draining_drop);
 COVERAGE_DEFINE(dsa_vhost_sync_wait_timeout);
+COVERAGE_DEFINE(dsa_vhost_enable_drain);
+COVERAGE_DEFINE(dsa_vhost_log_start);
+COVERAGE_DEFINE(dsa_vhost_log_race);
+COVERAGE_DEFINE(dsa_vhost_log_drop);
 
 /* Virtqueues per device DPDK supports (VHOST_MAX_VRING, 256 in 22.11 and
  * 24.11). */
@@ -58,6 +65,10 @@ COVERAGE_DEFINE(dsa_vhost_sync_wait_timeout);
 
 /* Virtio feature bit of packed virtqueues. */
 #define DSA_VIRTIO_F_RING_PACKED 34
+
+/* vhost feature bit: the device can log its writes to guest memory (live
+ * migration). */
+#define DSA_VHOST_F_LOG_ALL 26
 
 /* Packets handled per vhost call. */
 #define DSA_BURST 32
@@ -144,6 +155,8 @@ struct dsa_vdev {
                                                * a queue with an async
                                                * channel that DPDK does not
                                                * serialize (dsa-compat.h). */
+    struct dsa_vlog *vlog;      /* Its connection's dirty-page log, or NULL.
+                                 * Outlives the device. */
 };
 
 static struct ovs_mutex dsa_vhost_mutex = OVS_MUTEX_INITIALIZER;
@@ -176,6 +189,24 @@ static bool dsa_vhost_dequeue_on OVS_GUARDED_BY(dsa_vhost_mutex);
 /* Attached devices, by vid.  Written under dsa_vhost_mutex, read by any
  * thread. */
 static OVSRCU_TYPE(struct dsa_vdev *) dsa_vdevs[RTE_MAX_VHOST_DEVICE];
+
+/* Dirty-page logs of the connections to async-copy sockets, by vid.
+ * Written only by the vhost thread (connection callbacks), read by any
+ * thread. */
+static OVSRCU_TYPE(struct dsa_vlog *) dsa_vlogs[RTE_MAX_VHOST_DEVICE];
+
+/* ovsrcu_postpone() that also works on the vhost thread, which OvS leaves
+ * quiescent: postponing makes a thread active again, so it is put back.
+ * (ovsrcu_postpone__(), since 'struct dsa_vlog' is opaque here.) */
+#define DSA_POSTPONE(FUNCTION, ARG)                     \
+    do {                                                \
+        bool quiescent_ = ovsrcu_is_quiescent();        \
+                                                        \
+        ovsrcu_postpone__((void (*)(void *)) (FUNCTION), ARG); \
+        if (quiescent_) {                               \
+            ovsrcu_quiesce_start();                     \
+        }                                               \
+    } while (0)
 
 /* The running DMA channels configured for vhost: used by drains, and lent
  * to threads that have no channel of their own.  'dsa_dmas' is filled
@@ -511,6 +542,115 @@ dsa_pkts_below(struct rte_mbuf **pkts, uint16_t n, unsigned int threshold)
     return true;
 }
 
+static bool dsa_vq_drain_all(struct dsa_vdev *, int vid, uint16_t qid,
+                             bool locked, long long int deadline);
+
+/* Returns true if the guest of 'vdev' asks for its writes to be logged
+ * (live migration): its packets then take DPDK's synchronous calls, and
+ * dsa-vlog logs what they write. */
+static inline bool
+dsa_vdev_logging(const struct dsa_vdev *vdev)
+{
+    return OVS_UNLIKELY(vdev->vlog && dsa_vlog_active(vdev->vlog));
+}
+
+/* Called after an async call on 'vdev''s queue 'qid' found the guest
+ * logging: logging started while the call waited for the queue, and its
+ * copies are not logged one by one.  Completes (or drops) them, then marks
+ * all guest memory dirty.  Returns true if nothing is left in flight. */
+static bool
+dsa_vq_log_race(struct dsa_vdev *vdev, int vid, uint16_t qid)
+{
+    bool empty;
+
+    COVERAGE_INC(dsa_vhost_log_race);
+    empty = dsa_vq_drain_all(vdev, vid, qid, false,
+                             time_msec() + DSA_DRAIN_TIMEOUT_MS);
+    dsa_vlog_log_all(vdev->vlog);
+    return empty;
+}
+
+/* Called after a synchronous call on a queue of 'vdev' made without
+ * logging: if logging started while it waited for the queue, what it wrote
+ * is not known, so all guest memory is marked dirty. */
+static void
+dsa_sync_log_race(struct dsa_vdev *vdev)
+{
+    if (dsa_vdev_logging(vdev)) {
+        COVERAGE_INC(dsa_vhost_log_race);
+        dsa_vlog_log_all(vdev->vlog);
+    }
+}
+
+/* The calling thread's buffer for what a host-to-guest call may write. */
+DEFINE_STATIC_PER_THREAD_DATA(struct dsa_vlog_snap *, dsa_snap, NULL);
+
+/* Enqueue while 'vdev''s guest is logging: DPDK's synchronous call, whose
+ * writes dsa-vlog logs.  'mode' is the queue's. */
+static int
+dsa_vq_enqueue_logged(struct dsa_vdev *vdev, int vid, uint16_t qid,
+                      int mode, struct rte_mbuf **pkts, uint16_t n)
+{
+    struct dsa_vlog_snap **snapp = dsa_snap_get();
+    struct dsa_vq_stats *st = &vdev->port->stats[qid];
+    uint16_t accepted;
+
+    if (mode == DSA_VQ_DRAINING
+        || (mode == DSA_VQ_DMA && rte_vhost_async_get_inflight(vid, qid)
+            && !dsa_vq_log_race(vdev, vid, qid))) {
+        dsa_stat_add(st, DSA_VQ_STAT_DROPPED, n);
+        COVERAGE_ADD(dsa_vhost_draining_drop, n);
+        return 0;
+    }
+    if (!*snapp) {
+        *snapp = xmalloc(sizeof **snapp);
+    }
+    if (!dsa_vlog_enqueue_begin(vdev->vlog, qid, !vdev->split, *snapp)) {
+        /* DPDK is replacing the guest's memory mappings. */
+        dsa_stat_add(st, DSA_VQ_STAT_DROPPED, n);
+        COVERAGE_ADD(dsa_vhost_log_drop, n);
+        return 0;
+    }
+    if (mode == DSA_VQ_DMA) {
+        dsa_vq_excl_acquire(&vdev->excl[qid]);
+    }
+    accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
+    if (mode == DSA_VQ_DMA) {
+        dsa_vq_excl_release(&vdev->excl[qid]);
+    }
+    dsa_vlog_enqueue_end(vdev->vlog, qid, !vdev->split, *snapp);
+    dsa_stat_add(st, DSA_VQ_STAT_CPU, accepted);
+    return accepted;
+}
+
+/* Dequeue while 'vdev''s guest is logging: DPDK's synchronous call, which
+ * writes only the ring, whose pages are logged.  'mode' is the queue's. */
+static int
+dsa_vq_dequeue_logged(struct dsa_vdev *vdev, int vid, uint16_t qid,
+                      int mode, struct rte_mempool *mp,
+                      struct rte_mbuf **pkts, uint16_t n)
+{
+    uint16_t got;
+
+    if (mode == DSA_VQ_DRAINING
+        || (mode == DSA_VQ_DMA && rte_vhost_async_get_inflight(vid, qid)
+            && !dsa_vq_log_race(vdev, vid, qid))) {
+        return 0;
+    }
+    if (mode == DSA_VQ_DMA && !dsa_vq_excl_try(&vdev->excl[qid])) {
+        return 0;
+    }
+    got = rte_vhost_dequeue_burst(vid, qid, mp, pkts, n);
+    if (mode == DSA_VQ_DMA) {
+        dsa_vq_excl_release(&vdev->excl[qid]);
+    }
+    if (got) {
+        dsa_vlog_rings(vdev->vlog, qid, !vdev->split);
+        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, got);
+    }
+    return got;
+}
+
 /* dpdk_ext 'vhost_enqueue' hook: submits 'pkts' to the guest through DMA
  * channel copies.  Each accepted packet gets a reference of its own, which
  * is dropped when its copy completes, so the caller frees all 'n' packets
@@ -527,8 +667,11 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     vdev = dsa_vdev_get(vid, qid, &mode);
     if (!vdev) {
         return -1;
+    } else if (dsa_vdev_logging(vdev)) {
+        return dsa_vq_enqueue_logged(vdev, vid, qid, mode, pkts, n);
     } else if (mode == DSA_VQ_CPU) {
         accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
+        dsa_sync_log_race(vdev);
         dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, accepted);
         return accepted;
     }
@@ -553,6 +696,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         dsa_vq_excl_acquire(&vdev->excl[qid]);
         accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
         dsa_vq_excl_release(&vdev->excl[qid]);
+        dsa_sync_log_race(vdev);
         dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, accepted);
         return accepted;
     }
@@ -577,6 +721,10 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         rte_pktmbuf_free(pkts[i]);
     }
     dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_SUBMITTED, accepted);
+    if (dsa_vdev_logging(vdev)) {
+        dsa_vq_log_race(vdev, vid, qid);
+        return accepted;
+    }
 
     if (pmd) {
         /* Its polling loop completes them, on its own or a borrowed
@@ -615,8 +763,11 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
     vdev = dsa_vdev_get(vid, qid, &mode);
     if (!vdev) {
         return -1;
+    } else if (dsa_vdev_logging(vdev)) {
+        return dsa_vq_dequeue_logged(vdev, vid, qid, mode, mp, pkts, n);
     } else if (mode == DSA_VQ_CPU) {
         got = rte_vhost_dequeue_burst(vid, qid, mp, pkts, n);
+        dsa_sync_log_race(vdev);
         dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, got);
         return got;
     }
@@ -639,7 +790,11 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
         dsa_stat_add(st, DSA_VQ_STAT_COMPLETED, got);
         dsa_stat_add(st, DSA_VQ_STAT_BYTES, dsa_pkts_bytes(pkts, got));
     }
-    if (inflight > 0) {
+    if (dsa_vdev_logging(vdev)) {
+        /* Its packets are the guest's and stay valid; the ring writes of
+         * the call and of the copies it left are logged. */
+        dsa_vq_log_race(vdev, vid, qid);
+    } else if (inflight > 0) {
         dsa_thread_track(vdev, vid, qid, dma);
     }
     return got;
@@ -987,6 +1142,7 @@ dsa_vhost_new_device(int vid, const char *netdev_name)
         for (uint16_t q = 0; q < vdev->nr_vring; q++) {
             dsa_vq_excl_init(&vdev->excl[q]);
         }
+        vdev->vlog = ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]);
         dsa_vdev_register(vdev, dsa_vhost_on);
         ovsrcu_set(&dsa_vdevs[vid], vdev);
     }
@@ -1018,14 +1174,7 @@ dsa_vhost_destroy_device(int vid)
         dsa_vdev_start_draining(vdev);
         dsa_vdev_unregister(vdev, time_msec() + DSA_DRAIN_TIMEOUT_MS);
         dsa_serving_forget(-1, vdev->port);
-
-        /* Postponing makes a quiescent thread (the vhost thread, which OvS
-         * leaves quiescent) active again: put it back. */
-        bool quiescent = ovsrcu_is_quiescent();
-        ovsrcu_postpone(free, vdev);
-        if (quiescent) {
-            ovsrcu_quiesce_start();
-        }
+        DSA_POSTPONE(free, vdev);
     } else {
         struct shash_node *node;
 
@@ -1039,6 +1188,219 @@ dsa_vhost_destroy_device(int vid)
     }
     ovs_mutex_unlock(&dsa_vhost_mutex);
     dsa_iova_guest_forget(vid);
+}
+
+/* Drains 'vid''s queue 'qid' before DPDK handles SET_VRING_ENABLE(1) for
+ * it: DPDK refuses to enable a queue with copies in flight and closes the
+ * connection, and QEMU sends it again for queues already enabled when the
+ * guest changes its number of queues.  DPDK holds the virtqueue locks. */
+static void
+dsa_vhost_enable_drain(int vid, uint32_t qid)
+{
+    struct dsa_vdev *vdev = ovsrcu_get(struct dsa_vdev *, &dsa_vdevs[vid]);
+
+    if (vdev && qid < vdev->nr_vring && dsa_vq_registered(vdev, qid)
+        && rte_vhost_async_get_inflight_thread_unsafe(vid, qid) > 0) {
+        COVERAGE_INC(dsa_vhost_enable_drain);
+        dsa_vq_drain_all(vdev, vid, qid, true,
+                         time_msec() + DSA_DRAIN_TIMEOUT_MS);
+    }
+}
+
+/* Returns the name of the port of 'vid' for log messages. */
+static const char *
+dsa_vid_name(int vid, char *buf, size_t size)
+{
+    if (rte_vhost_get_ifname(vid, buf, size)) {
+        snprintf(buf, size, "vid %d", vid);
+    }
+    return buf;
+}
+
+/* SET_FEATURES: the guest starts ('on') or stops asking for its writes to
+ * be logged.  DPDK holds the virtqueue locks.  On start, the copies in
+ * flight are completed first (their writes precede logging), and all guest
+ * memory is marked dirty, so that nothing written before depends on when
+ * QEMU began to read the log. */
+static void
+dsa_vhost_set_logging(int vid, struct dsa_vlog *vl, bool on)
+{
+    char name[PATH_MAX];
+    struct dsa_vdev *vdev;
+
+    if (on == dsa_vlog_active(vl)) {
+        return;
+    }
+    dsa_vlog_set_active(vl, on);
+    VLOG_INFO("%s: guest %s dirty-page logging (live migration)%s",
+              dsa_vid_name(vid, name, sizeof name), on ? "starts" : "stops",
+              on ? ": its packets are copied on the CPU and logged until "
+              "it stops" : "");
+    if (!on) {
+        return;
+    }
+    COVERAGE_INC(dsa_vhost_log_start);
+    vdev = ovsrcu_get(struct dsa_vdev *, &dsa_vdevs[vid]);
+    for (uint16_t q = 0; vdev && q < vdev->nr_vring; q++) {
+        if (dsa_vq_registered(vdev, q)) {
+            dsa_vq_drain_all(vdev, vid, q, true,
+                             time_msec() + DSA_DRAIN_TIMEOUT_MS);
+        }
+    }
+    dsa_vlog_log_all(vl);
+}
+
+/* SET_LOG_BASE: maps the log QEMU shares.  Without it the guest's writes
+ * could not be logged, so a failure closes the connection: the migration
+ * fails, and the guest's memory is never copied with pages missing. */
+static enum rte_vhost_msg_result
+dsa_vhost_set_log_base(int vid, struct dsa_vlog *vl, struct dsa_vhu_msg *msg)
+{
+    char name[PATH_MAX];
+    const int *fds;
+    int n_fds, error;
+
+    fds = dsa_vhu_msg_fds(msg, &n_fds);
+    if (n_fds != 1 || msg->size != sizeof msg->payload.log) {
+        /* Malformed: DPDK rejects it. */
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+    }
+    error = dsa_vlog_set_base(vl, fds[0], msg->payload.log.mmap_size,
+                              msg->payload.log.mmap_offset);
+    if (error) {
+        VLOG_ERR("%s: cannot map the dirty-page log of live migration "
+                 "(%s): closing the connection", dsa_vid_name(vid, name,
+                 sizeof name), ovs_strerror(error));
+        close(fds[0]);
+        return RTE_VHOST_MSG_RESULT_ERR;
+    }
+    return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+/* vhost-user messages of a connection to an async-copy socket, before DPDK
+ * handles them (rte_vhost_extern_callback_register()).  For messages that
+ * change virtqueues, DPDK holds their locks. */
+static enum rte_vhost_msg_result
+dsa_vhost_pre_msg(int vid, void *msg_)
+{
+    struct dsa_vhu_msg *msg = msg_;
+    struct dsa_vlog *vl;
+    char path[PATH_MAX];
+    uint64_t features;
+    int n_fds;
+
+    if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+    }
+    vl = ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]);
+    if (!vl) {
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+    }
+    switch (msg->request) {
+    case DSA_VHU_GET_FEATURES:
+        /* DPDK's answer, plus logging, which DPDK masks on async-copy
+         * sockets and ovs-dsa does itself. */
+        dsa_vhu_msg_fds(msg, &n_fds);
+        if (n_fds || rte_vhost_get_ifname(vid, path, sizeof path)
+            || rte_vhost_driver_get_features(path, &features)) {
+            return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+        }
+        msg->payload.u64 = features | (UINT64_C(1) << DSA_VHOST_F_LOG_ALL);
+        msg->size = sizeof msg->payload.u64;
+        return RTE_VHOST_MSG_RESULT_REPLY;
+
+    case DSA_VHU_SET_FEATURES:
+        if (msg->size == sizeof msg->payload.u64) {
+            uint64_t log_all = UINT64_C(1) << DSA_VHOST_F_LOG_ALL;
+
+            dsa_vhost_set_logging(vid, vl, msg->payload.u64 & log_all);
+            /* DPDK would refuse it. */
+            msg->payload.u64 &= ~log_all;
+        }
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+
+    case DSA_VHU_SET_LOG_BASE:
+        return dsa_vhost_set_log_base(vid, vl, msg);
+
+    case DSA_VHU_SET_MEM_TABLE:
+        dsa_vlog_mem_begin(vl);
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+
+    case DSA_VHU_SET_VRING_ENABLE:
+        if (msg->payload.state.num) {
+            dsa_vhost_enable_drain(vid, msg->payload.state.index);
+        }
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+
+    default:
+        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+    }
+}
+
+/* vhost-user messages after DPDK handled them. */
+static enum rte_vhost_msg_result
+dsa_vhost_post_msg(int vid, void *msg_)
+{
+    const struct dsa_vhu_msg *msg = msg_;
+    struct dsa_vlog *vl;
+
+    if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE
+        && msg->request == DSA_VHU_SET_MEM_TABLE) {
+        vl = ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]);
+        if (vl) {
+            dsa_vlog_mem_end(vl);
+        }
+    }
+    return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
+}
+
+/* dpdk_ext 'vhost_new_connection' hook: a guest connected.  On a socket
+ * registered for async copy, ovs-dsa handles some of its messages itself
+ * (logging for live migration, drains before queues are enabled). */
+void
+dsa_vhost_new_connection(int vid)
+{
+    static const struct rte_vhost_user_extern_ops ops = {
+        .pre_msg_handle = dsa_vhost_pre_msg,
+        .post_msg_handle = dsa_vhost_post_msg,
+    };
+    struct dsa_vlog *vl, *old;
+    char path[PATH_MAX];
+    uint64_t features;
+
+    if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE
+        || rte_vhost_get_ifname(vid, path, sizeof path)
+        || rte_vhost_driver_get_features(path, &features)
+        || features & (UINT64_C(1) << DSA_VHOST_F_LOG_ALL)) {
+        /* Not an async-copy socket: DPDK logs by itself. */
+        return;
+    }
+    vl = dsa_vlog_create(vid);
+    old = ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]);
+    ovsrcu_set(&dsa_vlogs[vid], vl);
+    if (old) {
+        DSA_POSTPONE(dsa_vlog_destroy, old);
+    }
+    if (rte_vhost_extern_callback_register(vid, &ops, NULL)) {
+        VLOG_WARN("%s: cannot register vhost-user message handlers: this "
+                  "guest cannot be live-migrated", path);
+    }
+}
+
+/* dpdk_ext 'vhost_destroy_connection' hook. */
+void
+dsa_vhost_destroy_connection(int vid)
+{
+    struct dsa_vlog *vl;
+
+    if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
+        return;
+    }
+    vl = ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]);
+    if (vl) {
+        ovsrcu_set(&dsa_vlogs[vid], NULL);
+        DSA_POSTPONE(dsa_vlog_destroy, vl);
+    }
 }
 
 /* dpdk_ext 'vhost_vring_state' hook.  DPDK holds the virtqueue locks and

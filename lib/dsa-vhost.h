@@ -40,6 +40,8 @@ void dsa_vhost_set_port_policy(bool enable, bool dequeue,
 
 /* dpdk_ext hooks. */
 void dsa_vhost_driver_flags(const char *netdev_name, uint64_t *flags);
+void dsa_vhost_new_connection(int vid);
+void dsa_vhost_destroy_connection(int vid);
 void dsa_vhost_new_device(int vid, const char *netdev_name);
 void dsa_vhost_destroy_device(int vid);
 void dsa_vhost_vring_state(int vid, uint16_t queue_id, int enable);

@@ -39,6 +39,7 @@
 #include "dsa-host.h"
 #include "dsa-iova.h"
 #include "dsa-vhost.h"
+#include "dsa-vlog.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/vlog.h"
 #include "ovs-rcu.h"
@@ -1329,6 +1330,171 @@ cmd_host_summary(int argc, char *argv[])
     return 0;
 }
 
+/* Guest memory of "test-dsa vlog": 64 pages at guest-physical
+ * VLOG_GPA. */
+#define VLOG_PAGES 64
+#define VLOG_GPA 0x100000
+static uint8_t vlog_guest[VLOG_PAGES * 4096] __attribute__((aligned(4096)));
+static uint8_t vlog_bitmap[64];
+
+/* Returns the host address of guest page 'page', 'offset' bytes in. */
+static void *
+vlog_va(int page, int offset)
+{
+    return &vlog_guest[page * 4096 + offset];
+}
+
+/* Returns the guest-physical address of guest page 'page'. */
+static uint64_t
+vlog_gpa(int page, int offset)
+{
+    return VLOG_GPA + page * 4096 + offset;
+}
+
+/* Prints the guest pages marked in the log as "LABEL: 2 11 12", and clears
+ * it. */
+static void
+vlog_print(const char *label)
+{
+    int n = 0;
+
+    printf("%s:", label);
+    for (int page = 0; page < VLOG_PAGES; page++) {
+        uint64_t bit = (VLOG_GPA >> 12) + page;
+
+        if (vlog_bitmap[bit / 8] & (1u << (bit % 8))) {
+            if (n++ < 16) {
+                printf(" %d", page);
+            }
+        }
+    }
+    if (n > 16) {
+        printf(" ... (%d pages)", n);
+    }
+    printf("\n");
+    memset(vlog_bitmap, 0, sizeof vlog_bitmap);
+}
+
+/* Commits 'snap' on ring 'v' with DPDK's position now 'last_avail' and
+ * prints LABEL, whether the marking was exact, and the pages marked. */
+static void
+vlog_commit(const char *label, const struct dsa_vring_view *v,
+            const struct dsa_vlog_snap *snap, uint16_t last_avail,
+            const struct dsa_vlog_map *map)
+{
+    printf("%s: %s\n", label,
+           dsa_vlog_snap_commit(v, snap, last_avail, map) ? "exact" : "all");
+    vlog_print("  pages");
+}
+
+/* Writes packed descriptor 'i' of the ring at guest page 4. */
+static void
+vlog_packed_desc(int i, int page, uint16_t flags)
+{
+    struct { uint64_t addr; uint32_t len; uint16_t id, flags; } *d;
+
+    d = vlog_va(4, 16 * i);
+    d->addr = vlog_gpa(page, 0);
+    d->len = 100;
+    d->id = i;
+    d->flags = flags;
+}
+
+/* test-dsa vlog: dirty-page logging of live migration on fabricated split
+ * and packed rings.  Prints the guest pages marked for each case. */
+static int
+cmd_vlog(int argc OVS_UNUSED, char *argv[] OVS_UNUSED)
+{
+    struct { uint64_t addr; uint32_t len; uint16_t flags, next; } *desc, *ind;
+    struct rte_vhost_memory *mem;
+    struct dsa_vlog_map map = { vlog_bitmap, sizeof vlog_bitmap };
+    struct dsa_vlog_snap *snap = xmalloc(sizeof *snap);
+    struct dsa_vring_view v;
+    uint16_t *avail;
+    enum { NEXT = 1, WRITE = 2, INDIRECT = 4 };
+    enum { AVAIL = 1 << 7, USED = 1 << 15 };
+
+    mem = xzalloc(sizeof *mem + sizeof mem->regions[0]);
+    mem->nregions = 1;
+    mem->regions[0].guest_phys_addr = VLOG_GPA;
+    mem->regions[0].host_user_addr = (uintptr_t) vlog_guest;
+    mem->regions[0].size = sizeof vlog_guest;
+
+    /* Split ring of 8: descriptors on page 0, available ring on page 1,
+     * used ring on page 2, an indirect table on page 3. */
+    desc = vlog_va(0, 0);
+    avail = vlog_va(1, 0);
+    ind = vlog_va(3, 0);
+    desc[0] = (typeof(*desc)) { vlog_gpa(10, 0), 100, NEXT, 1 };
+    desc[1] = (typeof(*desc)) { vlog_gpa(11, 0), 4096, WRITE, 0 };
+    desc[2] = (typeof(*desc)) { vlog_gpa(3, 0), 2 * sizeof *ind, INDIRECT,
+                                0 };
+    ind[0] = (typeof(*ind)) { vlog_gpa(12, 4000), 200, WRITE | NEXT, 1 };
+    ind[1] = (typeof(*ind)) { vlog_gpa(14, 0), 100, WRITE, 0 };
+    desc[4] = (typeof(*desc)) { vlog_gpa(15, 0), 1500, WRITE, 0 };
+    avail[1] = 3;
+    avail[2] = 0;
+    avail[3] = 2;
+    avail[4] = 4;
+    v = (struct dsa_vring_view) {
+        .packed = false, .size = 8, .desc = desc, .avail = avail,
+        .used = vlog_va(2, 0), .mem = mem,
+    };
+
+    dsa_vlog_snap_take(&v, 0, snap);
+    printf("split: %"PRIu32" buffers, %"PRIu32" writable ranges\n",
+           snap->n_bufs, snap->n_ranges);
+    /* The guest reuses a descriptor of a buffer the call gave back. */
+    desc[1].addr = vlog_gpa(20, 0);
+    vlog_commit("split, 2 taken", &v, snap, 2, &map);
+    vlog_commit("split, 0 taken", &v, snap, 0, &map);
+    vlog_commit("split, 4 taken of 3 read", &v, snap, 4, &map);
+
+    /* A malformed chain (a loop) is not followed. */
+    desc[5] = (typeof(*desc)) { vlog_gpa(16, 0), 100, WRITE | NEXT, 5 };
+    avail[1] = 4;
+    avail[5] = 5;
+    dsa_vlog_snap_take(&v, 3, snap);
+    printf("split, looping chain: %"PRIu32" buffers, %s\n", snap->n_bufs,
+           snap->truncated ? "truncated" : "complete");
+    vlog_commit("split, looping chain taken", &v, snap, 4, &map);
+
+    /* Packed ring of 8 on page 4, device event area on page 5.  Wrap
+     * counter 1: on offer means AVAIL set, USED clear. */
+    memset(vlog_va(4, 0), 0, 4096);
+    vlog_packed_desc(0, 16, AVAIL | WRITE | NEXT);
+    vlog_packed_desc(1, 17, AVAIL | WRITE);
+    vlog_packed_desc(2, 18, AVAIL | WRITE);
+    v = (struct dsa_vring_view) {
+        .packed = true, .size = 8, .desc = vlog_va(4, 0),
+        .used = vlog_va(5, 0), .mem = mem,
+    };
+    dsa_vlog_snap_take(&v, 0x8000, snap);
+    printf("packed: %"PRIu32" buffers, %"PRIu32" writable ranges\n",
+           snap->n_bufs, snap->n_ranges);
+    vlog_commit("packed, 2 descriptors taken", &v, snap, 0x8002, &map);
+    vlog_commit("packed, 3 descriptors taken", &v, snap, 0x8003, &map);
+
+    /* Across the end of the ring: positions 6 and 7 with wrap counter 1,
+     * then 0 with wrap counter 0 (on offer: AVAIL clear, USED set). */
+    vlog_packed_desc(6, 21, AVAIL | WRITE);
+    vlog_packed_desc(7, 22, AVAIL | WRITE | NEXT);
+    vlog_packed_desc(0, 23, USED | WRITE);
+    vlog_packed_desc(1, 24, AVAIL | WRITE);
+    dsa_vlog_snap_take(&v, 0x8006, snap);
+    printf("packed, wrapping: %"PRIu32" buffers\n", snap->n_bufs);
+    vlog_commit("packed, 3 descriptors taken", &v, snap, 0x0001, &map);
+
+    /* The log ends where QEMU sized it: pages beyond are not marked. */
+    map.size = ((VLOG_GPA >> 12) + 8) / 8;
+    dsa_vlog_mark(&map, vlog_gpa(6, 0), 5 * 4096);
+    vlog_print("mark pages 6-10 in a log of pages 0-7");
+
+    free(snap);
+    free(mem);
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1351,6 +1517,7 @@ main(int argc, char *argv[])
         { "iova-guest", cmd_iova_guest },
         { "iova-quiescent", cmd_iova_quiescent },
         { "host-summary", cmd_host_summary },
+        { "vlog", cmd_vlog },
     };
 
     set_program_name(argv[0]);
@@ -1360,7 +1527,7 @@ main(int argc, char *argv[])
     if (argc < 2) {
         ovs_fatal(0, "usage: %s config|pool|classify|eal-args|attach|"
                   "engine|iova|iova-lock-order|iova-guest|iova-quiescent|"
-                  "mbuf|tvqs|host-summary ...", argv[0]);
+                  "mbuf|tvqs|host-summary|vlog ...", argv[0]);
     }
     for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
         if (!strcmp(argv[1], cmds[i].name)) {

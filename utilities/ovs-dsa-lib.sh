@@ -26,6 +26,12 @@ librte-net-virtio$DSA_DPDK_ABI librte-net-vhost$DSA_DPDK_ABI libcap-ng-dev
 libssl-dev libnuma-dev libunbound-dev libunwind-dev iproute2 procps
 util-linux clang"
 
+# Debian packages of the real QEMU guests' system tests
+# (tests/system-dsa-qemu.at, utilities/ovs-dsa-guest-image), installed
+# without their recommendations (QEMU's would bring a desktop's worth).
+DSA_DEB_PACKAGES_NORECOMMENDS="qemu-system-x86 busybox-static cpio ethtool
+xz-utils"
+
 dsa_log () {
     printf '%s: %s\n' "$(basename "$0")" "$*" >&2
 }
@@ -41,7 +47,7 @@ dsa_require_root () {
 
 # Installs the Debian packages that are missing.
 dsa_install_deps () {
-    local missing="" p
+    local missing="" missing_norec="" p
     test -n "$DSA_DPDK_ABI" || dsa_die "unsupported system '${DSA_RELEASE:-unknown}': \
 the scripts know Debian 12 (bookworm) and 13 (trixie); elsewhere, build by \
 hand (README: Building by hand)"
@@ -49,12 +55,23 @@ hand (README: Building by hand)"
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
             || missing="$missing $p"
     done
-    if test -n "$missing"; then
+    for p in $DSA_DEB_PACKAGES_NORECOMMENDS; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+            || missing_norec="$missing_norec $p"
+    done
+    if test -n "$missing$missing_norec"; then
         dsa_require_root
-        dsa_log "installing:$missing"
+        dsa_log "installing:$missing$missing_norec"
         apt-get update -qq || dsa_die "apt-get update failed"
+    fi
+    if test -n "$missing"; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing \
             >/dev/null || dsa_die "apt-get install failed"
+    fi
+    if test -n "$missing_norec"; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends $missing_norec >/dev/null \
+            || dsa_die "apt-get install failed"
     fi
 }
 

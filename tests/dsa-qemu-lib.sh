@@ -97,9 +97,13 @@ dsa_qemu_lines () {
     tr -d '\r' < "$OVS_RUNDIR/$1.log" | sed -n 's/^.*DSA-GUEST: //p'
 }
 
-# dsa_port_stat PORT COUNTER
+# dsa_port_stat PORT rx|tx
 #
-# Prints Interface PORT's statistics COUNTER (rx_packets, tx_packets, ...).
+# Prints how many packets port PORT of br0 received or sent, now (the
+# Interface statistics in the database are refreshed only every 5 s).
 dsa_port_stat () {
-    ovs-vsctl get Interface "$1" statistics:"$2" 2>/dev/null || echo 0
+    local n
+    n=$(ovs-ofctl dump-ports br0 "$1" 2>/dev/null \
+        | sed -n "s/.*$2 pkts=\([0-9]*\),.*/\1/p")
+    echo "${n:-0}"
 }

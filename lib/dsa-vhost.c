@@ -585,6 +585,18 @@ dsa_sync_log_race(struct dsa_vdev *vdev)
 /* The calling thread's buffer for what a host-to-guest call may write. */
 DEFINE_STATIC_PER_THREAD_DATA(struct dsa_vlog_snap *, dsa_snap, NULL);
 
+/* Returns true if 'vdev''s queue 'qid' (in 'mode') may take DPDK's
+ * synchronous calls while its guest is logging: not draining, and no copy
+ * of its own left in flight (those of a call that raced with the start of
+ * logging are completed first). */
+static bool
+dsa_vq_logged_ready(struct dsa_vdev *vdev, int vid, uint16_t qid, int mode)
+{
+    return (mode != DSA_VQ_DRAINING
+            && (mode != DSA_VQ_DMA || !rte_vhost_async_get_inflight(vid, qid)
+                || dsa_vq_log_race(vdev, vid, qid)));
+}
+
 /* Enqueue while 'vdev''s guest is logging: DPDK's synchronous call, whose
  * writes dsa-vlog logs.  'mode' is the queue's. */
 static int
@@ -595,9 +607,7 @@ dsa_vq_enqueue_logged(struct dsa_vdev *vdev, int vid, uint16_t qid,
     struct dsa_vq_stats *st = &vdev->port->stats[qid];
     uint16_t accepted;
 
-    if (mode == DSA_VQ_DRAINING
-        || (mode == DSA_VQ_DMA && rte_vhost_async_get_inflight(vid, qid)
-            && !dsa_vq_log_race(vdev, vid, qid))) {
+    if (!dsa_vq_logged_ready(vdev, vid, qid, mode)) {
         dsa_stat_add(st, DSA_VQ_STAT_DROPPED, n);
         COVERAGE_ADD(dsa_vhost_draining_drop, n);
         return 0;
@@ -632,9 +642,7 @@ dsa_vq_dequeue_logged(struct dsa_vdev *vdev, int vid, uint16_t qid,
 {
     uint16_t got;
 
-    if (mode == DSA_VQ_DRAINING
-        || (mode == DSA_VQ_DMA && rte_vhost_async_get_inflight(vid, qid)
-            && !dsa_vq_log_race(vdev, vid, qid))) {
+    if (!dsa_vq_logged_ready(vdev, vid, qid, mode)) {
         return 0;
     }
     if (mode == DSA_VQ_DMA && !dsa_vq_excl_try(&vdev->excl[qid])) {
@@ -1190,6 +1198,15 @@ dsa_vhost_destroy_device(int vid)
     dsa_iova_guest_forget(vid);
 }
 
+/* Returns the dirty-page log of connection 'vid', or NULL if it has none
+ * (not an async-copy socket) or 'vid' is out of range. */
+static struct dsa_vlog *
+dsa_vlog_of(int vid)
+{
+    return (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE
+            ? ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]) : NULL);
+}
+
 /* Drains 'vid''s queue 'qid' before DPDK handles SET_VRING_ENABLE(1) for
  * it: DPDK refuses to enable a queue with copies in flight and closes the
  * connection, and QEMU sends it again for queues already enabled when the
@@ -1284,15 +1301,11 @@ static enum rte_vhost_msg_result
 dsa_vhost_pre_msg(int vid, void *msg_)
 {
     struct dsa_vhu_msg *msg = msg_;
-    struct dsa_vlog *vl;
+    struct dsa_vlog *vl = dsa_vlog_of(vid);
     char path[PATH_MAX];
     uint64_t features;
     int n_fds;
 
-    if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
-        return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
-    }
-    vl = ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]);
     if (!vl) {
         return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
     }
@@ -1342,14 +1355,10 @@ static enum rte_vhost_msg_result
 dsa_vhost_post_msg(int vid, void *msg_)
 {
     const struct dsa_vhu_msg *msg = msg_;
-    struct dsa_vlog *vl;
+    struct dsa_vlog *vl = dsa_vlog_of(vid);
 
-    if (vid >= 0 && vid < RTE_MAX_VHOST_DEVICE
-        && msg->request == DSA_VHU_SET_MEM_TABLE) {
-        vl = ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]);
-        if (vl) {
-            dsa_vlog_mem_end(vl);
-        }
+    if (vl && msg->request == DSA_VHU_SET_MEM_TABLE) {
+        dsa_vlog_mem_end(vl);
     }
     return RTE_VHOST_MSG_RESULT_NOT_HANDLED;
 }
@@ -1391,12 +1400,8 @@ dsa_vhost_new_connection(int vid)
 void
 dsa_vhost_destroy_connection(int vid)
 {
-    struct dsa_vlog *vl;
+    struct dsa_vlog *vl = dsa_vlog_of(vid);
 
-    if (vid < 0 || vid >= RTE_MAX_VHOST_DEVICE) {
-        return;
-    }
-    vl = ovsrcu_get(struct dsa_vlog *, &dsa_vlogs[vid]);
     if (vl) {
         ovsrcu_set(&dsa_vlogs[vid], NULL);
         DSA_POSTPONE(dsa_vlog_destroy, vl);

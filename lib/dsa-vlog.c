@@ -572,7 +572,8 @@ dsa_vlog_view(struct dsa_vlog *vl, uint16_t qid, bool packed,
 
 /* Before a host-to-guest call on queue 'qid' while logging: reads what the
  * call may write into 's'.  Returns false if the call must not be made now
- * (DPDK is replacing the guest memory mappings). */
+ * (DPDK is replacing the guest memory mappings, or the queue's position is
+ * not known). */
 bool
 dsa_vlog_enqueue_begin(struct dsa_vlog *vl, uint16_t qid, bool packed,
                        struct dsa_vlog_snap *s)
@@ -583,15 +584,11 @@ dsa_vlog_enqueue_begin(struct dsa_vlog *vl, uint16_t qid, bool packed,
     bool ok;
 
     ovs_mutex_lock(&vl->mutex);
-    ok = dsa_vlog_view(vl, qid, packed, &v);
-    if (ok && !rte_vhost_get_vring_base(vl->vid, qid, &last_avail,
-                                        &last_used)) {
+    ok = (dsa_vlog_view(vl, qid, packed, &v)
+          && !rte_vhost_get_vring_base(vl->vid, qid, &last_avail,
+                                       &last_used));
+    if (ok) {
         dsa_vlog_snap_take(&v, last_avail, s);
-    } else if (ok) {
-        /* No position: whatever the call takes is unknown. */
-        s->n_bufs = s->n_ranges = 0;
-        s->truncated = true;
-        s->last_avail = 0;
     }
     ovs_mutex_unlock(&vl->mutex);
     if (!ok) {
@@ -612,8 +609,7 @@ dsa_vlog_enqueue_end(struct dsa_vlog *vl, uint16_t qid, bool packed,
 
     ovs_mutex_lock(&vl->mutex);
     if (!dsa_vlog_view(vl, qid, packed, &v)
-        || rte_vhost_get_vring_base(vl->vid, qid, &last_avail, &last_used)
-        || (s->truncated && !s->n_bufs)) {
+        || rte_vhost_get_vring_base(vl->vid, qid, &last_avail, &last_used)) {
         dsa_vlog_mark_all(&vl->map, vl->mem);
     } else {
         dsa_vlog_snap_commit(&v, s, last_avail, &vl->map);

@@ -62,46 +62,27 @@ dsa_qemu_kill () {
 #
 # Prints the guest-physical page numbers (4 KiB) of the descriptor rings
 # of guest NAME's virtio-net queues, as QEMU knows them (QMP
-# x-query-virtio-queue-status, QEMU 7.0 and later).
+# x-query-virtio-queue-status, QEMU 7.0 and later), through dsa_qmp.
 dsa_qemu_desc_pages () {
-    python3 - "$OVS_RUNDIR/$1.qmp" <<'PYEOF'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(30)
-s.connect(sys.argv[1])
-f = s.makefile("rw")
-
-
-def cmd(c, a=None):
-    f.write(json.dumps({"execute": c, "arguments": a or {}}) + "\n")
-    f.flush()
-    while True:
-        m = json.loads(f.readline())
-        if "event" not in m:
-            if "error" in m:
-                sys.exit("%s: %s" % (c, m["error"]))
-            return m["return"]
-
-
-json.loads(f.readline())
-cmd("qmp_capabilities")
-for dev in cmd("x-query-virtio"):
-    if dev["name"] != "virtio-net":
-        continue
-    q = 0
-    while True:
-        try:
-            st = cmd("x-query-virtio-queue-status",
-                     {"path": dev["path"], "queue": q})
-        except SystemExit:
-            break
-        if st["vring-desc"]:
-            first = st["vring-desc"] >> 12
-            last = (st["vring-desc"] + 16 * st["vring-num"] - 1) >> 12
-            for page in range(first, last + 1):
-                print(page)
-        q += 1
-PYEOF
+    local path q st
+    for path in $(dsa_qmp "$1" x-query-virtio | python3 -c '
+import json, sys
+for dev in json.load(sys.stdin):
+    if dev["name"] == "virtio-net":
+        print(dev["path"])'); do
+        q=0
+        while st=$(dsa_qmp "$1" x-query-virtio-queue-status \
+                       "{\"path\": \"$path\", \"queue\": $q}" 2>/dev/null); do
+            echo "$st" | python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+if st["vring-desc"]:
+    first = st["vring-desc"] >> 12
+    last = (st["vring-desc"] + 16 * st["vring-num"] - 1) >> 12
+    print("\n".join(str(p) for p in range(first, last + 1)))'
+            q=$((q + 1))
+        done
+    done
 }
 
 # dsa_qmp NAME COMMAND [ARGUMENTS-JSON]

@@ -58,6 +58,8 @@ COVERAGE_DEFINE(dsa_vhost_enable_drain);
 COVERAGE_DEFINE(dsa_vhost_log_start);
 COVERAGE_DEFINE(dsa_vhost_log_race);
 COVERAGE_DEFINE(dsa_vhost_log_drop);
+COVERAGE_DEFINE(dsa_vhost_h2g_poll);
+COVERAGE_DEFINE(dsa_vhost_g2h_poll);
 
 /* Virtqueues per device DPDK supports (VHOST_MAX_VRING, 256 in 22.11 and
  * 24.11). */
@@ -143,6 +145,19 @@ enum dsa_vq_mode {
 };
 
 /* A vhost device (guest connection) of a port. */
+/* How a guest-to-host queue dequeues: adaptively, DPDK's synchronous call
+ * while the packets it last took were all shorter than the copy threshold
+ * and nothing is in flight, else the async call.  Switching never
+ * reorders: the synchronous call is made only with nothing in flight, and
+ * the async call only follows it.  Read and written by the thread that
+ * holds the queue's exclusion (struct dsa_vq_excl). */
+struct dsa_g2h {
+    int inflight;               /* Copies in flight after the last async
+                                 * dequeue; -1: not known. */
+    bool small;                 /* The last packets taken were all below the
+                                 * copy threshold. */
+};
+
 struct dsa_vdev {
     int vid;
     struct dsa_port *port;
@@ -157,6 +172,8 @@ struct dsa_vdev {
                                                * serialize (dsa-compat.h). */
     struct dsa_vlog *vlog;      /* Its connection's dirty-page log, or NULL.
                                  * Outlives the device. */
+    struct dsa_g2h g2h[DSA_MAX_VRINGS];   /* Guest-to-host queues' dequeue
+                                           * path. */
 };
 
 static struct ovs_mutex dsa_vhost_mutex = OVS_MUTEX_INITIALIZER;
@@ -344,7 +361,13 @@ dsa_vhost_serving_json(int16_t dma)
  * channel, so a queue's copies must be harvested on the channel they were
  * submitted on, whatever channel the thread uses by then. */
 DEFINE_STATIC_PER_THREAD_DATA(struct dsa_tstate, dsa_tstate,
-                              { NULL, 0, 0 });
+                              { NULL, 0, 0, 0 });
+
+/* Bumped by a thread without a polling loop that gave up waiting for its
+ * copies: every PMD thread then polls each queue it tracks again, idle or
+ * not, so that a PMD thread that also sends to the queue completes
+ * them. */
+static atomic_uint64_t dsa_vhost_orphan_seq = 0;
 
 /* Adds 'n' to counter 'type' of 'st'. */
 static void
@@ -453,23 +476,24 @@ dsa_thread_channel(bool *own, bool *pmd)
 }
 
 /* Adds ('vdev', 'vid', 'qid', 'dma') to 'ts', growing it as needed: a
- * queue left out would never be completed.  Returns true if it was not
- * there yet. */
+ * queue left out would never be completed.  Marks it busy, whether it was
+ * there or not.  Returns true if it was not there yet. */
 bool
 dsa_tstate_add(struct dsa_tstate *ts, struct dsa_vdev *vdev, int vid,
                uint16_t qid, int16_t dma)
 {
     for (size_t i = 0; i < ts->n; i++) {
-        const struct dsa_tvq *t = &ts->vqs[i];
+        struct dsa_tvq *t = &ts->vqs[i];
 
         if (t->vdev == vdev && t->qid == qid && t->dma == dma) {
+            t->busy = true;
             return false;
         }
     }
     if (ts->n >= ts->allocated) {
         ts->vqs = x2nrealloc(ts->vqs, &ts->allocated, sizeof *ts->vqs);
     }
-    ts->vqs[ts->n++] = (struct dsa_tvq) { vdev, vid, qid, dma };
+    ts->vqs[ts->n++] = (struct dsa_tvq) { vdev, vid, qid, dma, true };
     return true;
 }
 
@@ -500,6 +524,7 @@ dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
         /* Another thread is completing this queue. */
         return 0;
     }
+    COVERAGE_INC(dsa_vhost_h2g_poll);
     do {
         struct rte_mbuf *pkts[DSA_BURST];
 
@@ -748,7 +773,10 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         while (rte_vhost_async_get_inflight(vid, qid)) {
             dsa_vq_complete(vdev, vid, qid, dma);
             if (time_msec() > deadline) {
+                uint64_t orig;
+
                 COVERAGE_INC(dsa_vhost_sync_wait_timeout);
+                atomic_add_relaxed(&dsa_vhost_orphan_seq, 1, &orig);
                 break;
             }
         }
@@ -788,8 +816,30 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
         /* A thread that used to poll this queue is draining it. */
         return 0;
     }
+
+    struct dsa_g2h *g = &vdev->g2h[qid];
+    uint32_t threshold;
+
+    atomic_read_relaxed(&dsa_vhost_threshold, &threshold);
+    if (vdev->split && g->small && !g->inflight) {
+        /* Small packets, nothing in flight: the CPU copy costs less than
+         * the async machinery around it (as on the enqueue side). */
+        got = rte_vhost_dequeue_burst(vid, qid, mp, pkts, n);
+        if (got) {
+            g->small = dsa_pkts_below(pkts, got, threshold);
+        }
+        dsa_vq_excl_release(&vdev->excl[qid]);
+        dsa_sync_log_race(vdev);
+        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, got);
+        return got;
+    }
+    COVERAGE_INC(dsa_vhost_g2h_poll);
     got = rte_vhost_async_try_dequeue_burst(vid, qid, mp, pkts, n, &inflight,
                                             dma, 0);
+    g->inflight = inflight;
+    if (got) {
+        g->small = dsa_pkts_below(pkts, got, threshold);
+    }
     dsa_vq_excl_release(&vdev->excl[qid]);
     if (got) {
         struct dsa_vq_stats *st = &vdev->port->stats[qid];
@@ -809,15 +859,27 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
 }
 
 /* Polls the completions of every host-to-guest queue the calling PMD thread
- * submitted to, each on the channel its copies went to.  Returns the
- * packets completed. */
+ * submitted to, each on the channel its copies went to.  A queue is polled
+ * only while it is busy: from the thread's submit until a poll that
+ * completes nothing finds nothing in flight, so that an idle port costs
+ * the thread no vhost or DMA call.  Another thread's copies on the same
+ * queue keep that thread's entry busy, and that thread polls them.
+ * Returns the packets completed. */
 int
 dsa_vhost_poll(void)
 {
     struct dsa_tstate *ts = dsa_tstate_get();
+    uint64_t orphan_seq;
     int total = 0;
     size_t i = 0;
 
+    atomic_read_relaxed(&dsa_vhost_orphan_seq, &orphan_seq);
+    if (OVS_UNLIKELY(orphan_seq != ts->orphan_seq)) {
+        ts->orphan_seq = orphan_seq;
+        for (size_t j = 0; j < ts->n; j++) {
+            ts->vqs[j].busy = true;
+        }
+    }
     while (i < ts->n) {
         struct dsa_tvq *t = &ts->vqs[i];
 
@@ -826,8 +888,18 @@ dsa_vhost_poll(void)
             ts->vqs[i] = ts->vqs[--ts->n];
             continue;
         }
-        if (!dsa_vq_g2h(t->qid)) {
-            total += dsa_vq_complete(t->vdev, t->vid, t->qid, t->dma);
+        if (!t->busy) {
+            /* Nothing in flight: no call. */
+        } else if (dsa_vq_g2h(t->qid)) {
+            /* Its copies complete in its next dequeue. */
+            t->busy = false;
+        } else {
+            unsigned int n = dsa_vq_complete(t->vdev, t->vid, t->qid,
+                                             t->dma);
+
+            /* -1, "busy", is not nothing. */
+            t->busy = n || rte_vhost_async_get_inflight(t->vid, t->qid);
+            total += n;
         }
         i++;
     }

@@ -65,6 +65,11 @@ struct dsa_tvq {
     int vid;
     uint16_t qid;
     int16_t dma;                /* Channel the copies went to. */
+    bool busy;                  /* Copies this thread submitted may be in
+                                 * flight: set at each submit, cleared by
+                                 * the thread's own poll once vhost reports
+                                 * nothing in flight.  An idle queue is not
+                                 * polled. */
 };
 
 /* A thread's set of virtqueues with copies it submitted. */
@@ -72,6 +77,7 @@ struct dsa_tstate {
     struct dsa_tvq *vqs;        /* 'n' entries of 'allocated'. */
     size_t n;
     size_t allocated;
+    uint64_t orphan_seq;        /* dsa_vhost_orphan_seq last seen. */
 };
 bool dsa_tstate_add(struct dsa_tstate *, struct dsa_vdev *, int vid,
                     uint16_t qid, int16_t dma);

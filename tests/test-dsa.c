@@ -948,13 +948,15 @@ cmd_vq_excl(int argc, char *argv[])
 }
 
 /* tvqs N: a thread submits to N virtqueues (of N / 2 devices, on two
- * channels), and to some of them again: it must track every one, once. */
+ * channels), and to some of them again: it must track every one, once,
+ * and each as busy (to be polled) after a submit, also one it had found
+ * idle. */
 static int
 cmd_tvqs(int argc, char *argv[])
 {
     int n = argc > 0 ? atoi(argv[0]) : 300;
-    struct dsa_tstate ts = { NULL, 0, 0 };
-    int added = 0, missing = 0;
+    struct dsa_tstate ts = { NULL, 0, 0, 0 };
+    int added = 0, missing = 0, busy = 0;
 
     for (int pass = 0; pass < 2; pass++) {
         for (int i = 0; i < n; i++) {
@@ -963,6 +965,12 @@ cmd_tvqs(int argc, char *argv[])
 
             added += dsa_tstate_add(&ts, vdev, i / 2, i % 2, i % 3 ? 0 : 1);
         }
+        if (!pass) {
+            /* Its polls found them all idle. */
+            for (size_t j = 0; j < ts.n; j++) {
+                ts.vqs[j].busy = false;
+            }
+        }
     }
     for (int i = 0; i < n; i++) {
         bool found = false;
@@ -970,13 +978,16 @@ cmd_tvqs(int argc, char *argv[])
         for (size_t j = 0; j < ts.n; j++) {
             const struct dsa_tvq *t = &ts.vqs[j];
 
-            found = found || (t->vid == i / 2 && t->qid == i % 2
-                              && t->dma == (i % 3 ? 0 : 1));
+            if (t->vid == i / 2 && t->qid == i % 2
+                && t->dma == (i % 3 ? 0 : 1)) {
+                found = true;
+                busy += t->busy;
+            }
         }
         missing += !found;
     }
-    printf("queues %d, tracked %"PRIuSIZE", added %d, missing %d\n", n,
-           ts.n, added, missing);
+    printf("queues %d, tracked %"PRIuSIZE", added %d, missing %d, busy %d\n",
+           n, ts.n, added, missing, busy);
     free(ts.vqs);
     return 0;
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_cycles.h>
 #include <rte_dmadev.h>
 
 #include "coverage.h"
@@ -55,6 +56,15 @@ static atomic_uint32_t dsa_threshold = DSA_COPY_THRESHOLD_DEFAULT;
 static atomic_uint32_t dsa_watchdog_ms = DSA_WATCHDOG_MS_DEFAULT;
 static atomic_uint32_t dsa_quarantine_ms = DSA_QUARANTINE_MS_DEFAULT;
 static atomic_int dsa_model = DSA_MODEL_DEVICE;
+
+/* The "cost" model's charges (struct dsa_engine_cost): as set, in ns, under
+ * 'dsa_cost_mutex'; and in TSC cycles, read by every copy. */
+static struct ovs_mutex dsa_cost_mutex = OVS_MUTEX_INITIALIZER;
+static struct dsa_engine_cost dsa_cost OVS_GUARDED_BY(dsa_cost_mutex)
+    = DSA_ENGINE_COST_DEFAULT;
+static atomic_uint64_t dsa_cost_desc_tsc = 0;
+static atomic_uint64_t dsa_cost_doorbell_tsc = 0;
+static atomic_uint64_t dsa_cost_completion_tsc = 0;
 
 /* Injected faults, and a generation that tells engines to pick them up. */
 static struct ovs_mutex dsa_faults_mutex = OVS_MUTEX_INITIALIZER;
@@ -112,6 +122,10 @@ struct dsa_engine {
     uint16_t scan;                  /* No device copy before this one. */
     uint32_t n_dev;                 /* Copies on the device. */
     bool doorbell;                  /* Device copies not yet submitted. */
+    bool cost_doorbell;             /* Cost model: copies not yet
+                                     * "submitted". */
+    bool cost_pending;              /* Cost model: copies whose completion
+                                     * was not "read" yet. */
     uint16_t dev_room;              /* Device copies that surely fit before
                                      * the next doorbell: the device's burst
                                      * capacity when last asked, less the
@@ -225,6 +239,56 @@ dsa_engine_set_model(enum dsa_engine_model model)
     atomic_store_relaxed(&dsa_model, model);
 }
 
+/* Converts 'ns' to TSC cycles (0 where the TSC rate is unknown: without
+ * DPDK's EAL, as in the unit tests). */
+static uint64_t
+dsa_ns_to_tsc(unsigned int ns)
+{
+    return (uint64_t) ns * rte_get_tsc_hz() / 1000000000;
+}
+
+/* Sets what the "cost" model charges. */
+void
+dsa_engine_set_cost(const struct dsa_engine_cost *cost)
+    OVS_EXCLUDED(dsa_cost_mutex)
+{
+    ovs_mutex_lock(&dsa_cost_mutex);
+    dsa_cost = *cost;
+    atomic_store_relaxed(&dsa_cost_desc_tsc, dsa_ns_to_tsc(cost->desc_ns));
+    atomic_store_relaxed(&dsa_cost_doorbell_tsc,
+                         dsa_ns_to_tsc(cost->doorbell_ns));
+    atomic_store_relaxed(&dsa_cost_completion_tsc,
+                         dsa_ns_to_tsc(cost->completion_ns));
+    ovs_mutex_unlock(&dsa_cost_mutex);
+}
+
+/* Stores what the "cost" model charges in '*cost'. */
+void
+dsa_engine_get_cost(struct dsa_engine_cost *cost)
+    OVS_EXCLUDED(dsa_cost_mutex)
+{
+    ovs_mutex_lock(&dsa_cost_mutex);
+    *cost = dsa_cost;
+    ovs_mutex_unlock(&dsa_cost_mutex);
+}
+
+/* Busy-waits for the charge in 'tsc' (one of dsa_cost_*_tsc): the cost
+ * model's stand-in for a step of a real device's driver. */
+static void
+dsa_cost_charge(atomic_uint64_t *tsc)
+{
+    uint64_t cycles;
+
+    atomic_read_relaxed(tsc, &cycles);
+    if (cycles) {
+        uint64_t end = rte_rdtsc() + cycles;
+
+        while (rte_rdtsc() < end) {
+            continue;
+        }
+    }
+}
+
 enum dsa_engine_model
 dsa_engine_get_model(void)
 {
@@ -244,6 +308,8 @@ dsa_engine_model_name(enum dsa_engine_model model)
         return "inline";
     case DSA_MODEL_IDEAL:
         return "ideal";
+    case DSA_MODEL_COST:
+        return "cost";
     }
     return "?";
 }
@@ -679,6 +745,10 @@ dsa_engine_submit(void *priv, uint16_t vchan)
 {
     struct dsa_engine *e = priv;
 
+    if (OVS_UNLIKELY(e->cost_doorbell)) {
+        e->cost_doorbell = false;
+        dsa_cost_charge(&dsa_cost_doorbell_tsc);
+    }
     if (e->doorbell) {
         e->doorbell = false;
         return e->dev.submit(e->dev.dev_private, vchan);
@@ -788,6 +858,12 @@ dsa_engine_copy(void *priv, uint16_t vchan, rte_iova_t src, rte_iova_t dst,
     } else if (len < threshold && dsa_iova_cpu_copy(dst, src, len)) {
         /* (A copy the CPU cannot translate may still go to the device.) */
         dsa_stat_inc(e, DSA_ENGINE_STAT_CPU_SMALL);
+    } else if (OVS_UNLIKELY(model == DSA_MODEL_COST)) {
+        /* What the device would have taken: its descriptor's cost now, the
+         * doorbell's at submit, the completion's at the next poll. */
+        dsa_cost_charge(&dsa_cost_desc_tsc);
+        e->cost_doorbell = e->cost_pending = true;
+        dsa_stat_inc(e, DSA_ENGINE_STAT_SKIPPED);
     } else if (OVS_UNLIKELY(state != DSA_ENGINE_ACTIVE)) {
         dsa_engine_cpu_copy(e, op);
         dsa_stat_inc(e, DSA_ENGINE_STAT_CPU_QUARANTINE);
@@ -815,6 +891,10 @@ dsa_engine_completed_status(void *priv, uint16_t vchan, uint16_t nb_cpls,
 
     dsa_engine_faults_sync(e);
     dsa_engine_harvest(e, vchan);
+    if (OVS_UNLIKELY(e->cost_pending)) {
+        e->cost_pending = false;
+        dsa_cost_charge(&dsa_cost_completion_tsc);
+    }
     atomic_read_relaxed(&e->state, &state);
     if (OVS_UNLIKELY(state == DSA_ENGINE_QUARANTINED)) {
         long long int retry_at;

@@ -73,7 +73,28 @@ enum dsa_engine_model {
     DSA_MODEL_IDEAL,            /* Nothing copied, completed at once: an
                                  * infinitely fast engine (the payload is NOT
                                  * delivered). */
+    DSA_MODEL_COST,             /* As the device policy, but a copy the
+                                 * device would take is not copied: the
+                                 * submitting thread is charged what a real
+                                 * DSA costs its CPU instead (struct
+                                 * dsa_engine_cost), and the copy completes
+                                 * at the next poll.  The payload is NOT
+                                 * delivered. */
 };
+
+/* What the "cost" model charges the calling thread, in nanoseconds of
+ * busy-waiting, for the CPU-side steps of DPDK's idxd driver: writing a
+ * copy's 64-byte descriptor into the batch ring, ringing the doorbell
+ * (MOVDIR64B of the batch descriptor to the work queue's portal, after a
+ * store fence) once per submitted burst, and reading a batch's completion
+ * record, a cache line the device wrote, once per poll with copies
+ * outstanding.  Estimates, not measurements: see docs/performance.md. */
+struct dsa_engine_cost {
+    unsigned int desc_ns;
+    unsigned int doorbell_ns;
+    unsigned int completion_ns;
+};
+#define DSA_ENGINE_COST_DEFAULT { 10, 150, 100 }
 
 /* Faults to inject (tests only). */
 struct dsa_faults {
@@ -97,7 +118,8 @@ enum dsa_engine_stat {
     DSA_ENGINE_STAT_CPU_FULL,       /* CPU: device ring full. */
     DSA_ENGINE_STAT_CPU_QUARANTINE, /* CPU: channel quarantined. */
     DSA_ENGINE_STAT_CPU_INLINE,     /* CPU: inline model.  ...and last. */
-    DSA_ENGINE_STAT_SKIPPED,        /* Not copied: ideal model. */
+    DSA_ENGINE_STAT_SKIPPED,        /* Not copied: ideal and cost
+                                     * models. */
     DSA_ENGINE_STAT_ERRORS,         /* Device copies failed or refused. */
     DSA_ENGINE_STAT_REDONE,         /* Device copies redone by the CPU
                                      * (failed, or stranded on a stopped
@@ -125,6 +147,8 @@ struct dsa_engine;
 void dsa_engine_set_policy(unsigned int threshold, unsigned int watchdog_ms,
                            unsigned int quarantine_ms);
 void dsa_engine_set_model(enum dsa_engine_model);
+void dsa_engine_set_cost(const struct dsa_engine_cost *);
+void dsa_engine_get_cost(struct dsa_engine_cost *);
 enum dsa_engine_model dsa_engine_get_model(void);
 const char *dsa_engine_model_name(enum dsa_engine_model);
 void dsa_engine_set_faults(const struct dsa_faults *);

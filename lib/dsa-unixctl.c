@@ -173,24 +173,77 @@ dsa_unixctl_inject_fault(struct unixctl_conn *conn, int argc,
     ds_destroy(&s);
 }
 
-/* ovs-appctl dsa/engine-model device|inline|ideal (test and benchmark
- * only). */
+/* Parses the "cost" model's arguments 'argv[1..argc - 1]' ("desc-ns=N",
+ * "doorbell-ns=N", "completion-ns=N"; unnamed charges keep their
+ * defaults) into '*cost'.  Returns NULL, or an error message the caller
+ * frees. */
+static char *
+dsa_cost_parse(int argc, const char *argv[], struct dsa_engine_cost *cost)
+{
+    *cost = (struct dsa_engine_cost) DSA_ENGINE_COST_DEFAULT;
+    for (int i = 1; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        unsigned int *field = NULL;
+        int value;
+
+        if (eq) {
+            size_t len = eq - argv[i];
+
+            field = (!strncmp(argv[i], "desc-ns", len) && len == 7
+                     ? &cost->desc_ns
+                     : !strncmp(argv[i], "doorbell-ns", len) && len == 11
+                     ? &cost->doorbell_ns
+                     : !strncmp(argv[i], "completion-ns", len) && len == 13
+                     ? &cost->completion_ns
+                     : NULL);
+        }
+        if (!field) {
+            return xasprintf("%s: expected desc-ns=, doorbell-ns= or "
+                             "completion-ns=", argv[i]);
+        }
+        if (!str_to_int(eq + 1, 10, &value) || value < 0 || value > 100000) {
+            return xasprintf("%s: expected 0 to 100000 (ns)", argv[i]);
+        }
+        *field = value;
+    }
+    return NULL;
+}
+
+/* ovs-appctl dsa/engine-model device|inline|ideal|cost [CHARGE=NS]... (test
+ * and benchmark only). */
 static void
-dsa_unixctl_engine_model(struct unixctl_conn *conn, int argc OVS_UNUSED,
+dsa_unixctl_engine_model(struct unixctl_conn *conn, int argc,
                          const char *argv[], void *aux OVS_UNUSED)
 {
     static const enum dsa_engine_model models[] = {
-        DSA_MODEL_DEVICE, DSA_MODEL_INLINE, DSA_MODEL_IDEAL,
+        DSA_MODEL_DEVICE, DSA_MODEL_INLINE, DSA_MODEL_IDEAL, DSA_MODEL_COST,
     };
 
     for (size_t i = 0; i < ARRAY_SIZE(models); i++) {
-        if (!strcmp(argv[1], dsa_engine_model_name(models[i]))) {
-            dsa_engine_set_model(models[i]);
-            unixctl_command_reply(conn, NULL);
+        if (strcmp(argv[1], dsa_engine_model_name(models[i]))) {
+            continue;
+        }
+        if (models[i] == DSA_MODEL_COST) {
+            struct dsa_engine_cost cost;
+            char *error = dsa_cost_parse(argc - 1, argv + 1, &cost);
+
+            if (error) {
+                unixctl_command_reply_error(conn, error);
+                free(error);
+                return;
+            }
+            dsa_engine_set_cost(&cost);
+        } else if (argc > 2) {
+            unixctl_command_reply_error(conn, "only the cost model takes "
+                                        "arguments");
             return;
         }
+        dsa_engine_set_model(models[i]);
+        unixctl_command_reply(conn, NULL);
+        return;
     }
-    unixctl_command_reply_error(conn, "expected device, inline or ideal");
+    unixctl_command_reply_error(conn, "expected device, inline, ideal or "
+                                "cost");
 }
 
 /* Registers the commands that make the DMA engines misbehave (fault
@@ -214,8 +267,10 @@ dsa_unixctl_register_test_commands(void)
                                  "[error-seq=FIRST[-LAST]] [ring-full=PCT] "
                                  "[wedge=on|off] [stop-fails=on|off]", 1, 7,
                                  dsa_unixctl_inject_fault, NULL);
-        unixctl_command_register("dsa/engine-model", "device|inline|ideal",
-                                 1, 1, dsa_unixctl_engine_model, NULL);
+        unixctl_command_register("dsa/engine-model",
+                                 "device|inline|ideal|cost [desc-ns=NS] "
+                                 "[doorbell-ns=NS] [completion-ns=NS]",
+                                 1, 4, dsa_unixctl_engine_model, NULL);
     }
     sset_destroy(&types);
 }

@@ -550,6 +550,14 @@ dsa_policy_format(struct ds *s)
         ds_put_format(s, ", engine model %s (test only)",
                       dsa_engine_model_name(model));
     }
+    if (model == DSA_MODEL_COST) {
+        struct dsa_engine_cost cost;
+
+        dsa_engine_get_cost(&cost);
+        ds_put_format(s, ": descriptor %u ns, doorbell %u ns, completion "
+                      "%u ns", cost.desc_ns, cost.doorbell_ns,
+                      cost.completion_ns);
+    }
     ds_put_char(s, '\n');
     dsa_engine_get_faults(&f);
     if (f.error_ppm || f.seq_first || f.full_ppm || f.wedge

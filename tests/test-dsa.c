@@ -678,6 +678,7 @@ cmd_engine(int argc, char *argv[])
         } else if (!strncmp(op, "model:", 6)) {
             dsa_engine_set_model(!strcmp(op + 6, "inline") ? DSA_MODEL_INLINE
                                  : !strcmp(op + 6, "ideal") ? DSA_MODEL_IDEAL
+                                 : !strcmp(op + 6, "cost") ? DSA_MODEL_COST
                                  : DSA_MODEL_DEVICE);
         } else if (sscanf(op, "clock:+%u", &n) == 1) {
             fake_clock += n;

@@ -90,9 +90,10 @@ enum dsa_engine_model {
  * record, a cache line the device wrote, once per poll with copies
  * outstanding.  Estimates, not measurements: see docs/performance.md. */
 struct dsa_engine_cost {
-    unsigned int desc_ns;
-    unsigned int doorbell_ns;
-    unsigned int completion_ns;
+    unsigned int desc_ns;       /* Per copy: writing its descriptor. */
+    unsigned int doorbell_ns;   /* Per submitted burst: the doorbell. */
+    unsigned int completion_ns; /* Per poll with copies outstanding: reading
+                                 * a completion record. */
 };
 #define DSA_ENGINE_COST_DEFAULT { 10, 150, 100 }
 

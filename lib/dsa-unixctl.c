@@ -180,22 +180,28 @@ dsa_unixctl_inject_fault(struct unixctl_conn *conn, int argc,
 static char *
 dsa_cost_parse(int argc, const char *argv[], struct dsa_engine_cost *cost)
 {
+    static const struct {
+        const char *name;       /* Argument name, before '='. */
+        size_t offset;          /* Its member of struct dsa_engine_cost. */
+    } charges[] = {
+        { "desc-ns", offsetof(struct dsa_engine_cost, desc_ns) },
+        { "doorbell-ns", offsetof(struct dsa_engine_cost, doorbell_ns) },
+        { "completion-ns", offsetof(struct dsa_engine_cost, completion_ns) },
+    };
+
     *cost = (struct dsa_engine_cost) DSA_ENGINE_COST_DEFAULT;
     for (int i = 1; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         unsigned int *field = NULL;
         int value;
 
-        if (eq) {
-            size_t len = eq - argv[i];
+        for (size_t j = 0; eq && j < ARRAY_SIZE(charges); j++) {
+            size_t len = strlen(charges[j].name);
 
-            field = (!strncmp(argv[i], "desc-ns", len) && len == 7
-                     ? &cost->desc_ns
-                     : !strncmp(argv[i], "doorbell-ns", len) && len == 11
-                     ? &cost->doorbell_ns
-                     : !strncmp(argv[i], "completion-ns", len) && len == 13
-                     ? &cost->completion_ns
-                     : NULL);
+            if ((size_t) (eq - argv[i]) == len
+                && !strncmp(argv[i], charges[j].name, len)) {
+                field = (unsigned int *) ((char *) cost + charges[j].offset);
+            }
         }
         if (!field) {
             return xasprintf("%s: expected desc-ns=, doorbell-ns= or "

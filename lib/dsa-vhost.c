@@ -144,7 +144,6 @@ enum dsa_vq_mode {
                                  * used either, since copies are in flight. */
 };
 
-/* A vhost device (guest connection) of a port. */
 /* How a guest-to-host queue dequeues: adaptively, DPDK's synchronous call
  * while the packets it last took were all shorter than the copy threshold
  * and nothing is in flight, else the async call.  Switching never
@@ -158,10 +157,12 @@ struct dsa_g2h {
                                  * copy threshold. */
 };
 
+/* A vhost device (guest connection) of a port. */
 struct dsa_vdev {
-    int vid;
-    struct dsa_port *port;
-    uint16_t nr_vring;
+    int vid;                    /* DPDK's device id. */
+    struct dsa_port *port;      /* The port it belongs to. */
+    uint16_t nr_vring;          /* Virtqueues it has, at most
+                                 * DSA_MAX_VRINGS. */
     bool split;                 /* Split virtqueues (not packed). */
     atomic_int mode[DSA_MAX_VRINGS];    /* enum dsa_vq_mode.  Written under
                                          * dsa_vhost_mutex, read by any
@@ -361,13 +362,37 @@ dsa_vhost_serving_json(int16_t dma)
  * channel, so a queue's copies must be harvested on the channel they were
  * submitted on, whatever channel the thread uses by then. */
 DEFINE_STATIC_PER_THREAD_DATA(struct dsa_tstate, dsa_tstate,
-                              { NULL, 0, 0, 0 });
+                              { NULL, 0, 0, 0, 0 });
 
 /* Bumped by a thread without a polling loop that gave up waiting for its
  * copies: every PMD thread then polls each queue it tracks again, idle or
  * not, so that a PMD thread that also sends to the queue completes
  * them. */
 static atomic_uint64_t dsa_vhost_orphan_seq = 0;
+
+/* Bumped whenever a queue stops copying through DMA (draining, back to the
+ * CPU path, its device detached; dsa_vq_set_mode()).  A thread checks the
+ * queues of its set only when it sees it change (dsa_tstate_sync()), not
+ * at every poll, so that a set of idle queues costs its PMD thread one
+ * atomic read per iteration. */
+static atomic_uint64_t dsa_vhost_vq_seq = 0;
+
+/* Sets the mode of 'vdev''s queue 'qid' to 'mode' (enum dsa_vq_mode),
+ * telling the threads that track it when it stops copying through DMA. */
+static void
+dsa_vq_set_mode(struct dsa_vdev *vdev, uint16_t qid, int mode)
+{
+    int old;
+
+    atomic_read_relaxed(&vdev->mode[qid], &old);
+    atomic_store_relaxed(&vdev->mode[qid], mode);
+    if (old == DSA_VQ_DMA && mode != DSA_VQ_DMA) {
+        uint64_t orig;
+
+        atomic_add_explicit(&dsa_vhost_vq_seq, 1, &orig,
+                            memory_order_release);
+    }
+}
 
 /* Adds 'n' to counter 'type' of 'st'. */
 static void
@@ -485,7 +510,8 @@ dsa_tstate_add(struct dsa_tstate *ts, struct dsa_vdev *vdev, int vid,
     for (size_t i = 0; i < ts->n; i++) {
         struct dsa_tvq *t = &ts->vqs[i];
 
-        if (t->vdev == vdev && t->qid == qid && t->dma == dma) {
+        if (t->vdev == vdev && t->vid == vid && t->qid == qid
+            && t->dma == dma) {
             t->busy = true;
             return false;
         }
@@ -497,12 +523,41 @@ dsa_tstate_add(struct dsa_tstate *ts, struct dsa_vdev *vdev, int vid,
     return true;
 }
 
+/* Drops from 'ts' the queues that stopped copying through DMA since the
+ * thread last looked (dsa_vhost_vq_seq): their devices may be freed after
+ * the thread's next quiescent state, and a new device could then take the
+ * same address. */
+static void
+dsa_tstate_sync(struct dsa_tstate *ts)
+{
+    uint64_t vq_seq;
+    size_t i = 0;
+
+    atomic_read_explicit(&dsa_vhost_vq_seq, &vq_seq, memory_order_acquire);
+    if (OVS_LIKELY(vq_seq == ts->vq_seq)) {
+        return;
+    }
+    ts->vq_seq = vq_seq;
+    while (i < ts->n) {
+        struct dsa_tvq *t = &ts->vqs[i];
+
+        if (dsa_vdev_async(t->vid, t->qid) != t->vdev) {
+            ts->vqs[i] = ts->vqs[--ts->n];
+        } else {
+            i++;
+        }
+    }
+}
+
 /* Remembers that the calling thread has copies in flight on 'vdev''s
  * queue 'qid', submitted on channel 'dma'. */
 static void
 dsa_thread_track(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
 {
-    if (dsa_tstate_add(dsa_tstate_get(), vdev, vid, qid, dma)) {
+    struct dsa_tstate *ts = dsa_tstate_get();
+
+    dsa_tstate_sync(ts);
+    if (dsa_tstate_add(ts, vdev, vid, qid, dma)) {
         dsa_serving_add(dma, vdev->port, qid);
     }
 }
@@ -607,6 +662,16 @@ dsa_sync_log_race(struct dsa_vdev *vdev)
     }
 }
 
+/* Accounts for a synchronous call that moved 'n' packets through 'vdev''s
+ * queue 'qid' without logging (dsa_sync_log_race()), and returns 'n'. */
+static uint16_t
+dsa_vq_sync_done(struct dsa_vdev *vdev, uint16_t qid, uint16_t n)
+{
+    dsa_sync_log_race(vdev);
+    dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, n);
+    return n;
+}
+
 /* The calling thread's buffer for what a host-to-guest call may write. */
 DEFINE_STATIC_PER_THREAD_DATA(struct dsa_vlog_snap *, dsa_snap, NULL);
 
@@ -703,10 +768,8 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
     } else if (dsa_vdev_logging(vdev)) {
         return dsa_vq_enqueue_logged(vdev, vid, qid, mode, pkts, n);
     } else if (mode == DSA_VQ_CPU) {
-        accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
-        dsa_sync_log_race(vdev);
-        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, accepted);
-        return accepted;
+        return dsa_vq_sync_done(vdev, qid,
+                                rte_vhost_enqueue_burst(vid, qid, pkts, n));
     }
     dma = dsa_thread_channel(&own, &pmd);
     if (mode == DSA_VQ_DRAINING || dma < 0) {
@@ -729,9 +792,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         dsa_vq_excl_acquire(&vdev->excl[qid]);
         accepted = rte_vhost_enqueue_burst(vid, qid, pkts, n);
         dsa_vq_excl_release(&vdev->excl[qid]);
-        dsa_sync_log_race(vdev);
-        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, accepted);
-        return accepted;
+        return dsa_vq_sync_done(vdev, qid, accepted);
     }
     if (!own) {
         COVERAGE_INC(dsa_vhost_borrowed_channel);
@@ -802,10 +863,9 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
     } else if (dsa_vdev_logging(vdev)) {
         return dsa_vq_dequeue_logged(vdev, vid, qid, mode, mp, pkts, n);
     } else if (mode == DSA_VQ_CPU) {
-        got = rte_vhost_dequeue_burst(vid, qid, mp, pkts, n);
-        dsa_sync_log_race(vdev);
-        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, got);
-        return got;
+        return dsa_vq_sync_done(vdev, qid,
+                                rte_vhost_dequeue_burst(vid, qid, mp, pkts,
+                                                        n));
     }
     dma = dsa_thread_channel(&own, &pmd);
     if (mode == DSA_VQ_DRAINING || dma < 0) {
@@ -829,9 +889,7 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
             g->small = dsa_pkts_below(pkts, got, threshold);
         }
         dsa_vq_excl_release(&vdev->excl[qid]);
-        dsa_sync_log_race(vdev);
-        dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_CPU, got);
-        return got;
+        return dsa_vq_sync_done(vdev, qid, got);
     }
     COVERAGE_INC(dsa_vhost_g2h_poll);
     got = rte_vhost_async_try_dequeue_burst(vid, qid, mp, pkts, n, &inflight,
@@ -862,17 +920,18 @@ dsa_vhost_dequeue(int vid, uint16_t qid, struct rte_mempool *mp,
  * submitted to, each on the channel its copies went to.  A queue is polled
  * only while it is busy: from the thread's submit until a poll that
  * completes nothing finds nothing in flight, so that an idle port costs
- * the thread no vhost or DMA call.  Another thread's copies on the same
- * queue keep that thread's entry busy, and that thread polls them.
- * Returns the packets completed. */
+ * the thread no vhost or DMA call, nor any check of the queue (those
+ * happen when a queue stops copying through DMA: dsa_tstate_sync()).
+ * Another thread's copies on the same queue keep that thread's entry
+ * busy, and that thread polls them.  Returns the packets completed. */
 int
 dsa_vhost_poll(void)
 {
     struct dsa_tstate *ts = dsa_tstate_get();
     uint64_t orphan_seq;
     int total = 0;
-    size_t i = 0;
 
+    dsa_tstate_sync(ts);
     atomic_read_relaxed(&dsa_vhost_orphan_seq, &orphan_seq);
     if (OVS_UNLIKELY(orphan_seq != ts->orphan_seq)) {
         ts->orphan_seq = orphan_seq;
@@ -880,14 +939,9 @@ dsa_vhost_poll(void)
             ts->vqs[j].busy = true;
         }
     }
-    while (i < ts->n) {
+    for (size_t i = 0; i < ts->n; i++) {
         struct dsa_tvq *t = &ts->vqs[i];
 
-        if (dsa_vdev_async(t->vid, t->qid) != t->vdev) {
-            /* Gone, or back to the CPU path: forget it. */
-            ts->vqs[i] = ts->vqs[--ts->n];
-            continue;
-        }
         if (!t->busy) {
             /* Nothing in flight: no call. */
         } else if (dsa_vq_g2h(t->qid)) {
@@ -901,7 +955,6 @@ dsa_vhost_poll(void)
             t->busy = n || rte_vhost_async_get_inflight(t->vid, t->qid);
             total += n;
         }
-        i++;
     }
     return total;
 }
@@ -1124,7 +1177,7 @@ dsa_vdev_register(struct dsa_vdev *vdev, bool on)
             VLOG_WARN("%s: queue %u still has copies in flight from the "
                       "guest's last attachment: no packet goes through it "
                       "until they complete", vdev->port->name, q);
-            atomic_store_relaxed(&vdev->mode[q], DSA_VQ_DRAINING);
+            dsa_vq_set_mode(vdev, q, DSA_VQ_DRAINING);
             continue;
         }
         if (!on || (dsa_vq_g2h(q) && !dsa_vhost_dequeue_on)) {
@@ -1136,7 +1189,7 @@ dsa_vdev_register(struct dsa_vdev *vdev, bool on)
                       "this queue copies on the CPU", vdev->port->name, q);
             continue;
         }
-        atomic_store_relaxed(&vdev->mode[q], DSA_VQ_DMA);
+        dsa_vq_set_mode(vdev, q, DSA_VQ_DMA);
     }
     if (on) {
         VLOG_INFO("%s: DMA copies on %u virtqueue(s)%s", vdev->port->name,
@@ -1153,7 +1206,7 @@ dsa_vdev_start_draining(struct dsa_vdev *vdev)
 {
     for (uint16_t q = 0; q < vdev->nr_vring; q++) {
         if (dsa_vq_registered(vdev, q)) {
-            atomic_store_relaxed(&vdev->mode[q], DSA_VQ_DRAINING);
+            dsa_vq_set_mode(vdev, q, DSA_VQ_DRAINING);
         }
     }
 }
@@ -1179,7 +1232,7 @@ dsa_vdev_unregister(struct dsa_vdev *vdev, long long int deadline)
             done = false;
             continue;
         }
-        atomic_store_relaxed(&vdev->mode[q], DSA_VQ_CPU);
+        dsa_vq_set_mode(vdev, q, DSA_VQ_CPU);
     }
     return done;
 }

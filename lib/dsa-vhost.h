@@ -62,8 +62,8 @@ void dsa_mbuf_hold(struct rte_mbuf *);
 struct dsa_vdev;
 struct dsa_tvq {
     struct dsa_vdev *vdev;      /* Device, as tracked by dsa-vhost. */
-    int vid;
-    uint16_t qid;
+    int vid;                    /* Its DPDK device id. */
+    uint16_t qid;               /* Virtqueue index. */
     int16_t dma;                /* Channel the copies went to. */
     bool busy;                  /* Copies this thread submitted may be in
                                  * flight: set at each submit, cleared by
@@ -78,6 +78,7 @@ struct dsa_tstate {
     size_t n;
     size_t allocated;
     uint64_t orphan_seq;        /* dsa_vhost_orphan_seq last seen. */
+    uint64_t vq_seq;            /* dsa_vhost_vq_seq last seen. */
 };
 bool dsa_tstate_add(struct dsa_tstate *, struct dsa_vdev *, int vid,
                     uint16_t qid, int16_t dma);

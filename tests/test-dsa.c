@@ -956,7 +956,7 @@ static int
 cmd_tvqs(int argc, char *argv[])
 {
     int n = argc > 0 ? atoi(argv[0]) : 300;
-    struct dsa_tstate ts = { NULL, 0, 0, 0 };
+    struct dsa_tstate ts = { NULL, 0, 0, 0, 0 };
     int added = 0, missing = 0, busy = 0;
 
     for (int pass = 0; pass < 2; pass++) {
@@ -989,6 +989,14 @@ cmd_tvqs(int argc, char *argv[])
     }
     printf("queues %d, tracked %"PRIuSIZE", added %d, missing %d, busy %d\n",
            n, ts.n, added, missing, busy);
+
+    /* A new device that took a gone one's address (and another id) is
+     * another queue, even on the same queue index and channel as the
+     * first one tracked (vid 0, qid 0, channel 1). */
+    struct dsa_vdev *first = (struct dsa_vdev *) (uintptr_t) 4096;
+
+    printf("same address, new device: %s\n",
+           dsa_tstate_add(&ts, first, n + 7, 0, 1) ? "added" : "merged");
     free(ts.vqs);
     return 0;
 }

@@ -106,14 +106,19 @@ dsa_start_vswitchd () {
 # vhost-user server of that socket if SERVER is 1 (for a
 # dpdkvhostuserclient port), its client if 0, with the extra virtio-user
 # VDEV-ARGS (e.g. queues=2; may be empty); then the GUEST-ARGs (--mode=rx,
-# ...: see ovs-dsa-guest.c).
+# ...: see ovs-dsa-guest.c).  Its rings have 1024 descriptors unless
+# VDEV-ARGS say otherwise (queue_size=N).
 dsa_guest_argv () {
     local prefix=$1 name=$2 core=$3 sock=$4 server=$5 vdev=$6
+    local qsize=queue_size=1024
     shift 6
+    case ",$vdev," in
+        *,queue_size=*) qsize= ;;
+    esac
     printf '%s\n' "$DSA_GUEST" -l "$core" --no-pci \
         --file-prefix="$prefix-$name" -m 64 --single-file-segments \
         --log-level='pmd.*:error' \
-        --vdev="net_virtio_user0,path=$OVS_RUNDIR/$sock,server=$server,queue_size=1024${vdev:+,$vdev}" \
+        --vdev="net_virtio_user0,path=$OVS_RUNDIR/$sock,server=$server${qsize:+,$qsize}${vdev:+,$vdev}" \
         -- "$@"
 }
 

@@ -378,9 +378,12 @@ static atomic_uint64_t dsa_vhost_orphan_seq = 0;
 static atomic_uint64_t dsa_vhost_vq_seq = 0;
 
 /* Sets the mode of 'vdev''s queue 'qid' to 'mode' (enum dsa_vq_mode),
- * telling the threads that track it when it stops copying through DMA. */
+ * telling the threads that track it when it stops copying through DMA.
+ * The mutex makes reading the old mode and storing the new one a single
+ * step for every writer. */
 static void
 dsa_vq_set_mode(struct dsa_vdev *vdev, uint16_t qid, int mode)
+    OVS_REQUIRES(dsa_vhost_mutex)
 {
     int old;
 
@@ -596,17 +599,16 @@ dsa_vq_complete(struct dsa_vdev *vdev, int vid, uint16_t qid, int16_t dma)
     return total;
 }
 
-/* Takes one more reference on every segment of packet 'm'.  The caller of
- * the enqueue hook frees its packets when the hook returns, segment by
- * segment, while the engine may still read every one of them: a reference
- * on the first segment alone would let the others go back to their mempool
- * early, and the completion's free would then walk freed segments. */
+/* Takes the first 'n' packets of 'pkts' from the caller of the enqueue
+ * hook, whose copies are now in flight: the caller frees its array when the
+ * hook returns, skipping NULL pointers (rte_pktmbuf_free() and
+ * rte_pktmbuf_free_bulk() do), and the completion frees them, every segment
+ * once.  Taking them costs no atomic reference count update per segment,
+ * where holding a second reference cost two. */
 void
-dsa_mbuf_hold(struct rte_mbuf *m)
+dsa_mbuf_take(struct rte_mbuf **pkts, uint16_t n)
 {
-    for (; m; m = m->next) {
-        rte_mbuf_refcnt_update(m, 1);
-    }
+    memset(pkts, 0, n * sizeof *pkts);
 }
 
 /* Returns true if every packet of 'pkts' is shorter than 'threshold'
@@ -750,9 +752,9 @@ dsa_vq_dequeue_logged(struct dsa_vdev *vdev, int vid, uint16_t qid,
 }
 
 /* dpdk_ext 'vhost_enqueue' hook: submits 'pkts' to the guest through DMA
- * channel copies.  Each accepted packet gets a reference of its own, which
- * is dropped when its copy completes, so the caller frees all 'n' packets
- * as after a synchronous enqueue. */
+ * channel copies.  The packets accepted that way are the extension's until
+ * their copies complete: their pointers in 'pkts' are set to NULL, and the
+ * caller frees the rest, as after a synchronous enqueue. */
 int
 dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -798,9 +800,6 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         COVERAGE_INC(dsa_vhost_borrowed_channel);
     }
 
-    for (uint16_t i = 0; i < n; i++) {
-        dsa_mbuf_hold(pkts[i]);
-    }
     accepted = rte_vhost_submit_enqueue_burst(vid, qid, pkts, n, dma, 0);
     if (accepted < n && dsa_vq_complete(vdev, vid, qid, dma)) {
         /* The vring was full, partly of copies already done: handing those
@@ -811,9 +810,7 @@ dsa_vhost_enqueue(int vid, uint16_t qid, struct rte_mbuf **pkts, uint16_t n)
         accepted += rte_vhost_submit_enqueue_burst(vid, qid, pkts + accepted,
                                                    n - accepted, dma, 0);
     }
-    for (uint16_t i = accepted; i < n; i++) {
-        rte_pktmbuf_free(pkts[i]);
-    }
+    dsa_mbuf_take(pkts, accepted);
     dsa_stat_add(&vdev->port->stats[qid], DSA_VQ_STAT_SUBMITTED, accepted);
     if (dsa_vdev_logging(vdev)) {
         dsa_vq_log_race(vdev, vid, qid);

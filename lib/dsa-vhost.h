@@ -56,7 +56,7 @@ int dsa_vhost_poll(void);
 void dsa_vhost_drain_thread(void);
 
 /* Internals, exposed for unit tests. */
-void dsa_mbuf_hold(struct rte_mbuf *);
+void dsa_mbuf_take(struct rte_mbuf **, uint16_t n);
 
 /* A virtqueue a thread has submitted to, on one channel. */
 struct dsa_vdev;

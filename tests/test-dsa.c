@@ -848,15 +848,11 @@ test_mbuf_free(struct rte_mbuf *m)
     return n;
 }
 
-/* mbuf N-SEGS: a packet of N-SEGS segments goes through what the enqueue
- * hook does to the packets it accepts: dsa_mbuf_hold(), then the caller's
- * free (the packet must survive it whole: the engine still reads every
- * segment), then the free when its copy completes (every segment goes,
- * once). */
-static int
-cmd_mbuf(int argc, char *argv[])
+/* Returns a packet of 'n_segs' test segments of 2 KiB, one reference
+ * each. */
+static struct rte_mbuf *
+test_mbuf_chain(int n_segs)
 {
-    int n_segs = argc > 0 ? atoi(argv[0]) : 3;
     struct rte_mbuf *head = NULL, **tail = &head;
 
     for (int i = 0; i < n_segs; i++) {
@@ -870,16 +866,36 @@ cmd_mbuf(int argc, char *argv[])
     }
     head->nb_segs = n_segs;
     head->pkt_len = n_segs * 2048;
+    return head;
+}
 
-    dsa_mbuf_hold(head);
-    printf("segments freed by the caller: %d\n", test_mbuf_free(head));
-    for (struct rte_mbuf *m = head; m; m = m->next) {
+/* mbuf N-SEGS: two packets of N-SEGS segments go through what the enqueue
+ * hook does when the device accepted the first one only: dsa_mbuf_take()
+ * of that one, then the caller's free of its whole array (the packet taken
+ * must survive it whole: the engine still reads every segment; the other
+ * one goes), then the free when the copy completes (every segment of the
+ * taken packet goes, once). */
+static int
+cmd_mbuf(int argc, char *argv[])
+{
+    int n_segs = argc > 0 ? atoi(argv[0]) : 3;
+    struct rte_mbuf *pkts[2] = { test_mbuf_chain(n_segs),
+                                 test_mbuf_chain(n_segs) };
+    struct rte_mbuf *in_flight = pkts[0];
+    int n = 0;
+
+    dsa_mbuf_take(pkts, 1);
+    for (size_t i = 0; i < ARRAY_SIZE(pkts); i++) {
+        n += test_mbuf_free(pkts[i]);
+    }
+    printf("segments freed by the caller: %d\n", n);
+    for (struct rte_mbuf *m = in_flight; m; m = m->next) {
         if (rte_mbuf_refcnt_read(m) != 1) {
             printf("segment with %u references\n",
                    rte_mbuf_refcnt_read(m));
         }
     }
-    printf("segments freed at completion: %d\n", test_mbuf_free(head));
+    printf("segments freed at completion: %d\n", test_mbuf_free(in_flight));
     return 0;
 }
 
